@@ -1,0 +1,3 @@
+from guardsh.cli.main import main
+
+main()

@@ -1,0 +1,171 @@
+"""`guardsh check`: analysis only, runs nothing. Exit 0 / 10 / 20 / 2."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+
+import click
+
+from guardsh import cases
+from guardsh.errors import GuardshError, PolicyError, UserError
+from guardsh.exitcodes import Exit
+from guardsh.facts import gather
+from guardsh.model import Decision, Facts, Snapshot
+from guardsh.pipeline import check as run_check
+from guardsh.policy.layers import effective
+from guardsh.policy.schema import Policy
+
+
+def _pairs(values: Sequence[str], what: str) -> dict[str, str]:
+    out = {}
+    for v in values:
+        name, eq, value = v.partition("=")
+        if not eq or not name:
+            raise click.UsageError(f"{what} takes NAME=VALUE, got {v!r}")
+        out[name] = value
+    return out
+
+
+def decision_json(d: Decision) -> dict[str, Any]:
+    v = d.verdict
+    return {
+        "verdict": str(v.requirement),
+        "exit": int(cases.exit_for(d)),
+        "environment": d.environment,
+        "findings": [f.as_json(d.line) for f in d.findings],
+        "rules": list(v.rules),
+        "reason": v.reason,
+        "reason_pattern": v.reason_pattern,
+        "delay": v.delay,
+        "break_glass": v.break_glass,
+        "type_word": v.type_word,
+        "messages": list(v.messages),
+        "notes": list(d.notes),
+        "analysis_us": d.analysis_us,
+    }
+
+
+def render(d: Decision, out: TextIO) -> None:
+    from guardsh.errors import caret_block
+
+    v = d.verdict
+    out.write(f"verdict: {v.requirement}  environment: {d.environment}\n")
+    for f in d.findings:
+        obj = f" {f.object}" if f.object else ""
+        tags = f" [{', '.join(sorted(f.tags))}]" if f.tags else ""
+        out.write(f"- {f.action}{obj} ({f.severity}, {f.environment}, {f.target.label()}){tags}\n")
+        if f.detail:
+            out.write(f"  {f.detail}\n")
+        if f.evidence.end > f.evidence.start:
+            out.write(caret_block(d.line, f.evidence) + "\n")
+    if v.rules:
+        out.write(f"rules: {', '.join(v.rules)}\n")
+    for m in v.messages:
+        out.write(f"note: {m}\n")
+    if v.type_word:
+        out.write(f"to run it, type: {v.type_word}\n")
+
+
+def _batch(source: TextIO, policy: Policy, base: Snapshot, base_facts: Facts, out: TextIO) -> None:
+    for raw in source:
+        if not raw.strip():
+            continue
+        try:
+            case = json.loads(raw)
+            if not isinstance(case, Mapping):
+                raise UserError("each batch line must be a JSON object with `cmd`")
+            if "cmd" not in case:
+                raise UserError("missing `cmd`")
+            mapped = dict(case)
+            for key in ("expect",):
+                mapped.pop(key, None)
+            d = cases.run(mapped, policy, base, base_facts)
+            out.write(json.dumps(decision_json(d)) + "\n")
+        except (GuardshError, ValueError, TypeError) as e:
+            msg = e.show() if isinstance(e, UserError) else str(e)
+            out.write(json.dumps({"error": msg}) + "\n")
+    out.flush()
+
+
+@click.command("check")
+@click.option("--as", "as_env", metavar="ENV", help="Every target counts as ENV.")
+@click.option("--hostname", metavar="H", help="The local host's name.")
+@click.option("--kube-context", metavar="C", help="The current kube context.")
+@click.option("--var", "vars_", multiple=True, metavar="NAME=VALUE", help="A shell variable (repeatable).")
+@click.option("--alias", "aliases", multiple=True, metavar="NAME=VALUE", help="An alias (repeatable).")
+@click.option("--cwd", metavar="DIR", help="Where relative files are read.")
+@click.option("--policy", "policies", multiple=True, metavar="FILE", help="Policy file (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Also run the dry-run providers.")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@click.option("--batch", metavar="FILE|-", help="JSON Lines of commands; one JSON result per line.")
+@click.argument("command", nargs=-1)
+def check(
+    as_env: str | None,
+    hostname: str | None,
+    kube_context: str | None,
+    vars_: tuple[str, ...],
+    aliases: tuple[str, ...],
+    cwd: str | None,
+    policies: tuple[str, ...],
+    dry_run: bool,
+    as_json: bool,
+    batch: str | None,
+    command: tuple[str, ...],
+) -> None:
+    """Analyze COMMAND_LINE and exit 0 (runs), 10 (asks), 20 (denied) or 2."""
+    try:
+        policy = effective(policies)
+    except PolicyError as e:
+        click.echo(f"guardsh: policy error: {e}", err=True)
+        sys.exit(Exit.USAGE)
+    variables = _pairs(vars_, "--var") if vars_ else dict(os.environ)
+    base = gather.snapshot(
+        variables=variables,
+        aliases=_pairs(aliases, "--alias"),
+        cwd=cwd,
+        hostname=hostname,
+        as_env=as_env,
+        kube_context=kube_context,
+    )
+    facts = gather.facts(base)
+    if batch is not None:
+        if command:
+            raise click.UsageError("--batch takes no command line")
+        if batch == "-":
+            _batch(sys.stdin, policy, base, facts, sys.stdout)
+        else:
+            try:
+                with open(batch, encoding="utf-8", errors="surrogateescape") as fh:
+                    _batch(fh, policy, base, facts, sys.stdout)
+            except OSError as e:
+                click.echo(f"guardsh: cannot read {batch}: {e.strerror}", err=True)
+                sys.exit(Exit.USAGE)
+        sys.exit(Exit.OK)
+    if not command:
+        raise click.UsageError("give the command line to check, e.g. guardsh check -- 'rm -rf /tmp/x'")
+    line = command[0] if len(command) == 1 else " ".join(command)
+    try:
+        decision = run_check(line, base, policy, dt.datetime.now(dt.UTC), facts)
+    except UserError as e:
+        click.echo(f"guardsh: {e.show()}", err=True)
+        sys.exit(Exit.USAGE)
+    code = cases.exit_for(decision)
+    if dry_run:
+        from guardsh.confirm.dryrun import run_providers
+
+        extra = run_providers(decision, base, policy)
+    else:
+        extra = None
+    if as_json:
+        data = decision_json(decision)
+        if dry_run:
+            data["dry_run"] = extra
+        click.echo(json.dumps(data, indent=None))
+    else:
+        render(decision, sys.stdout)
+    sys.exit(code)

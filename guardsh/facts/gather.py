@@ -1,0 +1,61 @@
+"""Build the Snapshot and Facts that the pure core is handed.
+
+The adapters here do the I/O (files, kubeconfig, processes) lazily: a fact is
+read only when an analyzer asks for it, and cached by file identity.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from guardsh.facts import files, host
+from guardsh.facts.kubeconfig import load_from_environ
+from guardsh.model import Facts, Snapshot
+
+
+def snapshot(
+    *,
+    variables: Mapping[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
+    functions: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    hostname: str | None = None,
+    as_env: str | None = None,
+    kube_context: str | None = None,
+) -> Snapshot:
+    variables = dict(os.environ if variables is None else variables)
+    return Snapshot(
+        variables=variables,
+        aliases=dict(aliases or {}),
+        functions=dict(functions or {}),
+        cwd=cwd or os.getcwd(),
+        hostname=hostname or host.hostname(),
+        user=host.real_user(),
+        home=variables.get("HOME") or host.home(),
+        as_env=as_env,
+        kube_context=kube_context,
+    )
+
+
+def facts(snap: Snapshot) -> Facts:
+    """Facts for a snapshot: files under its cwd, its kubeconfig, processes."""
+    kube = load_from_environ(snap.variables, snap.home)
+    return Facts(
+        read_file=files.reader(snap.cwd),
+        proc=_proc_reader(),
+        kube=kube.contexts,
+        kube_current=kube.current,
+        extra={"kube_errors": kube.errors},
+    )
+
+
+def _proc_reader():  # type: ignore[no-untyped-def]
+    """Process facts are read lazily: psutil is imported only when a kill is analyzed."""
+
+    def read(pid: int):  # type: ignore[no-untyped-def]
+        from guardsh.facts import procs
+
+        return procs.info(pid)
+
+    return read

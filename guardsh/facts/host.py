@@ -1,0 +1,26 @@
+"""The local host and user, as the snapshot sees them."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+
+
+def hostname() -> str:
+    return socket.gethostname()
+
+
+def real_user() -> str:
+    """The person behind the session: SUDO_USER when run through sudo."""
+    sudo = os.environ.get("SUDO_USER")
+    if sudo:
+        return sudo
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())
+
+
+def home() -> str:
+    return os.environ.get("HOME") or os.path.expanduser("~")

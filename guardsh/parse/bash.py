@@ -1,0 +1,432 @@
+"""Shell text -> the simple commands it will run, with expanded words.
+
+tree-sitter-bash gives the tree; this module walks it in execution order:
+lists, pipelines (who feeds whose stdin), subshells, groups, `if/for/while/
+case`, command and process substitution (their commands run first), heredocs
+and herestrings, redirections, assignments (which change later expansions),
+function definitions (recorded, run when called) and aliases (first word,
+recursive, loop-safe). It knows nothing of what any program does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import tree_sitter_bash
+from tree_sitter import Language, Node, Parser
+
+from guardsh.errors import AnalysisError
+from guardsh.model import Redirect, Span, Stdin, Word
+from guardsh.parse.expand import Scope, expand, expand_one
+from guardsh.parse.source import Source
+
+MAX_DEPTH = 150  # tree nesting; deeper input is refused, not recursed into
+
+_parser: Parser | None = None
+
+
+def parser() -> Parser:
+    global _parser
+    if _parser is None:
+        _parser = Parser(Language(tree_sitter_bash.language()))
+    return _parser
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One simple command as the shell will run it (before wrappers are peeled)."""
+
+    words: tuple[Word, ...]
+    assigns: tuple[tuple[str, Word], ...]
+    redirects: tuple[Redirect, ...]
+    span: Span
+    stdin: Stdin | None = None  # heredoc / herestring
+    pipe_from: int | None = None  # index of the command feeding stdin
+    nested: bool = False  # inside $( ), <( ) or backquotes
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDef:
+    name: str
+    body: str
+    span: Span  # of the body
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    commands: tuple[Command, ...]
+    functions: Mapping[str, FunctionDef]
+    errors: tuple[Span, ...] = ()  # where the parser could not follow the grammar
+
+
+@dataclass(slots=True)
+class _Cmd:
+    words: list[Word]
+    assigns: list[tuple[str, Word]]
+    redirects: list[Redirect]
+    span: Span
+    end_byte: int
+    src: Source
+    stdin: Stdin | None = None
+    pipe_from: int | None = None
+    nested: bool = False
+
+
+_SUBST = (b"$(", b"`", b"<(", b">(")
+_CONTAINERS = frozenset(
+    {
+        "program", "list", "compound_statement", "subshell", "do_group",
+        "else_clause", "elif_clause", "negated_command", "if_statement",
+        "while_statement", "case_statement", "case_item", "c_style_for_statement",
+        "ERROR",
+    }
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Walker:
+    aliases: Mapping[str, str]
+    scope: Scope
+    cmds: list[_Cmd] = field(default_factory=list)
+    functions: dict[str, FunctionDef] = field(default_factory=dict)
+    errors: list[Span] = field(default_factory=list)
+    expanding: frozenset[str] = frozenset()
+    nested: int = 0
+
+    # -- structure ---------------------------------------------------------
+
+    def walk(self, node: Node, src: Source, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise AnalysisError("the command is nested too deeply to analyze", src.span(node.start_byte, node.end_byte))
+        t = node.type
+        if t == "command":
+            self.command(node, src, depth)
+        elif t == "pipeline":
+            self.pipeline(node, src, depth)
+        elif t == "redirected_statement":
+            self.redirected(node, src, depth)
+        elif t in ("variable_assignment", "variable_assignments", "declaration_command"):
+            self.declaration(node, src, depth)
+        elif t == "unset_command":
+            for child in node.named_children:
+                name = src.slice(child.start_byte, child.end_byte)
+                self.scope.variables.pop(name, None)
+                self.scope.unknown.discard(name)
+        elif t == "function_definition":
+            self.function(node, src)
+        elif t == "for_statement":
+            self.for_loop(node, src, depth)
+        elif t in _CONTAINERS:
+            if t == "ERROR" or node.is_missing:
+                self.errors.append(src.span(node.start_byte, node.end_byte))
+            for child in node.named_children:
+                self.walk(child, src, depth + 1)
+        elif t == "comment":
+            return
+        else:
+            # words, test commands, case values ...: only their substitutions run
+            self.substitutions(node, src, depth)
+        if node.has_error and t not in _CONTAINERS:
+            self._missing(node, src)
+
+    def _missing(self, node: Node, src: Source) -> None:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.is_missing or n.type == "ERROR":
+                self.errors.append(src.span(n.start_byte, n.end_byte))
+            elif n.has_error:
+                stack.extend(n.children)
+
+    def pipeline(self, node: Node, src: Source, depth: int) -> None:
+        prev: int | None = None
+        for child in node.named_children:
+            first = len(self.cmds)
+            self.walk(child, src, depth + 1)
+            if prev is not None:
+                self._feed(first, prev)
+            prev = self._last_top(first)
+
+    def _feed(self, first: int, producer: int) -> None:
+        for cmd in self.cmds[first:]:
+            if not cmd.nested:
+                if cmd.pipe_from is None:
+                    cmd.pipe_from = producer
+                return
+
+    def _last_top(self, first: int) -> int | None:
+        for i in range(len(self.cmds) - 1, first - 1, -1):
+            if not self.cmds[i].nested:
+                return i
+        return None
+
+    def redirected(self, node: Node, src: Source, depth: int) -> None:
+        body = node.child_by_field_name("body")
+        first = len(self.cmds)
+        if body is not None:
+            self.walk(body, src, depth + 1)
+        for child in node.named_children:
+            if child is body or child == body:
+                continue
+            if child.type == "heredoc_redirect":
+                self.heredoc(child, src, depth, first)
+            elif child.type in ("file_redirect", "herestring_redirect"):
+                self._attach(child, src, first, depth)
+            else:
+                self.walk(child, src, depth + 1)
+
+    def _owner(self, first: int, before: int) -> _Cmd | None:
+        """The command a redirect written at byte `before` belongs to."""
+        owner = None
+        for cmd in self.cmds[first:]:
+            if not cmd.nested and cmd.end_byte <= before:
+                owner = cmd
+        if owner is None:
+            for cmd in self.cmds[first:]:
+                if not cmd.nested:
+                    return cmd
+        return owner
+
+    def _attach(self, node: Node, src: Source, first: int, depth: int) -> None:
+        owner = self._owner(first, node.start_byte)
+        self.substitutions(node, src, depth)
+        if owner is None:
+            return
+        if node.type == "herestring_redirect":
+            owner.stdin = self._herestring(node, src)
+        else:
+            redirect = self._file_redirect(node, src)
+            if redirect is not None:
+                owner.redirects.append(redirect)
+
+    def heredoc(self, node: Node, src: Source, depth: int, first: int) -> None:
+        owner = self._owner(first, node.start_byte)
+        start = body = None
+        strip_tabs = False
+        pipe_next = False
+        for child in node.children:
+            t = child.type
+            if t == "<<-":
+                strip_tabs = True
+            elif t == "heredoc_start":
+                start = child
+            elif t == "heredoc_body":
+                body = child
+            elif t in ("file_redirect", "herestring_redirect"):
+                self._attach(child, src, first, depth)
+            elif t == "heredoc_end" or not child.is_named:
+                continue
+            else:
+                cont_first = len(self.cmds)
+                pipe_next = t == "pipeline"
+                self.walk(child, src, depth + 1)
+                if pipe_next and owner is not None:
+                    self._feed(cont_first, self.cmds.index(owner))
+        if owner is None:
+            return
+        text = ""
+        span = src.span(node.start_byte, node.end_byte)
+        if body is not None:
+            delim = src.slice(start.start_byte, start.end_byte) if start is not None else ""
+            quoted = any(q in delim for q in "'\"\\")
+            if quoted:
+                text = src.slice(body.start_byte, body.end_byte)
+            else:
+                self.substitutions(body, src, depth)
+                text = self._heredoc_text(body, src)
+            if strip_tabs:
+                text = "\n".join(ln.lstrip("\t") for ln in text.split("\n"))
+            span = src.span(body.start_byte, body.end_byte)
+        owner.stdin = Stdin(text, "heredoc", span)
+
+    def _heredoc_text(self, body: Node, src: Source) -> str:
+        parts: list[str] = []
+        known = True
+        pos = body.start_byte
+        for child in body.named_children:
+            if child.start_byte > pos:
+                parts.append(src.slice(pos, child.start_byte))
+            if child.type == "heredoc_content":
+                parts.append(src.slice(child.start_byte, child.end_byte))
+            else:
+                w = expand_one(child, src, self.scope)
+                parts.append(w.value)
+                known = known and w.known
+            pos = max(pos, child.end_byte)
+        if body.end_byte > pos:
+            parts.append(src.slice(pos, body.end_byte))
+        return "".join(parts)
+
+    def _herestring(self, node: Node, src: Source) -> Stdin:
+        words = [expand_one(c, src, self.scope) for c in node.named_children]
+        text = " ".join(w.value for w in words) + "\n"
+        known = all(w.known for w in words)
+        return Stdin(text if known else None, "herestring", src.span(node.start_byte, node.end_byte))
+
+    def _file_redirect(self, node: Node, src: Source) -> Redirect | None:
+        fd: int | None = None
+        op = ""
+        dest: Word | None = None
+        for child in node.children:
+            if child.type == "file_descriptor":
+                fd = int(src.slice(child.start_byte, child.end_byte) or 0)
+            elif not child.is_named:
+                op = op or child.type
+            elif dest is None:
+                dest = expand_one(child, src, self.scope)
+        if dest is None or op in (">&", "<&") and dest.value.isdigit() or dest.value == "-":
+            return None
+        return Redirect(op, fd, dest)
+
+    def declaration(self, node: Node, src: Source, depth: int) -> None:
+        self.substitutions(node, src, depth)
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.type == "variable_assignment":
+                self._assign(n, src, apply=True)
+            elif n.type in ("variable_assignments", "declaration_command"):
+                stack.extend(reversed(n.named_children))
+
+    def _assign(self, node: Node, src: Source, apply: bool) -> tuple[str, Word] | None:
+        name_node = node.child_by_field_name("name")
+        value_node = node.child_by_field_name("value")
+        if name_node is None:
+            return None
+        name = src.slice(name_node.start_byte, name_node.end_byte)
+        if value_node is None:
+            value = Word("", src.span(node.start_byte, node.end_byte))
+        else:
+            value = expand_one(value_node, src, self.scope)
+        if apply:
+            self.scope.assign(name, value)
+        return name, value
+
+    def function(self, node: Node, src: Source) -> None:
+        name_node = node.child_by_field_name("name")
+        body = node.child_by_field_name("body")
+        if name_node is None or body is None:
+            return
+        name = src.slice(name_node.start_byte, name_node.end_byte)
+        text = src.slice(body.start_byte, body.end_byte)
+        self.functions[name] = FunctionDef(name, text, src.span(body.start_byte, body.end_byte))
+
+    def for_loop(self, node: Node, src: Source, depth: int) -> None:
+        var = node.child_by_field_name("variable")
+        for child in node.named_children:
+            if child.type == "do_group":
+                if var is not None:
+                    self.scope.assign(src.slice(var.start_byte, var.end_byte), Word("", known=False))
+                self.walk(child, src, depth + 1)
+            elif child is not var:
+                self.substitutions(child, src, depth)
+
+    # -- substitutions -----------------------------------------------------
+
+    def substitutions(self, node: Node, src: Source, depth: int) -> None:
+        """Walk the commands of `$(...)`, backquotes and `<(...)` inside node."""
+        chunk = src.data[node.start_byte : node.end_byte]
+        if not any(s in chunk for s in _SUBST):
+            return
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.type in ("command_substitution", "process_substitution"):
+                self.nested += 1
+                try:
+                    for child in n.named_children:
+                        self.walk(child, src, depth + 1)
+                finally:
+                    self.nested -= 1
+            else:
+                stack.extend(reversed(n.named_children))
+
+    # -- simple commands ---------------------------------------------------
+
+    def command(self, node: Node, src: Source, depth: int) -> None:
+        self.substitutions(node, src, depth)
+        assigns: list[tuple[str, Word]] = []
+        words: list[Word] = []
+        redirects: list[Redirect] = []
+        stdin: Stdin | None = None
+        name_node: Node | None = None
+        for child in node.named_children:
+            t = child.type
+            if t == "variable_assignment":
+                pair = self._assign(child, src, apply=False)
+                if pair is not None:
+                    assigns.append(pair)
+            elif t == "command_name":
+                name_node = child
+                inner = child.named_children
+                if inner:
+                    words.extend(expand(inner[0], src, self.scope))
+            elif t == "file_redirect":
+                r = self._file_redirect(child, src)
+                if r is not None:
+                    redirects.append(r)
+            elif t == "herestring_redirect":
+                stdin = self._herestring(child, src)
+            elif t == "heredoc_redirect":
+                continue
+            else:
+                words.extend(expand(child, src, self.scope))
+        if name_node is not None and self._alias(name_node, node, src, depth):
+            return
+        span = src.span(node.start_byte, node.end_byte)
+        if not words:
+            for name, value in assigns:  # `A=1` alone sets a shell variable
+                self.scope.assign(name, value)
+            if not redirects:
+                return
+        elif words[0].value == "read" and words[0].known:
+            for w in words[1:]:
+                if not w.value.startswith("-"):
+                    self.scope.assign(w.value, Word("", known=False))
+        self.cmds.append(
+            _Cmd(words, assigns, redirects, span, node.end_byte, src, stdin, None, self.nested > 0)
+        )
+
+    def _alias(self, name_node: Node, node: Node, src: Source, depth: int) -> bool:
+        """Expand an alias in command position; True when it was expanded."""
+        inner = name_node.named_children
+        if not self.aliases or len(inner) != 1 or inner[0].type != "word":
+            return False
+        name = src.slice(inner[0].start_byte, inner[0].end_byte)
+        value = self.aliases.get(name)
+        if value is None or name in self.expanding:
+            return False
+        rest = src.slice(name_node.end_byte, node.end_byte)
+        name_span = src.span(name_node.start_byte, name_node.end_byte)
+        shift = None
+        if src.shift is not None and src.char(name_node.start_byte) >= src.exact_from:
+            shift = src.shift + src.char(name_node.end_byte) - len(value)
+        sub = Source.of(value + rest, shift, name_span, exact_from=len(value))
+        saved = self.expanding
+        self.expanding = saved | {name}
+        try:
+            self.walk(parser().parse(sub.data).root_node, sub, depth + 1)
+        finally:
+            self.expanding = saved
+        return True
+
+    def freeze(self) -> Script:
+        commands = tuple(
+            Command(
+                tuple(c.words), tuple(c.assigns), tuple(c.redirects), c.span,
+                c.stdin, c.pipe_from, c.nested,
+            )  # fmt: skip
+            for c in self.cmds
+        )
+        return Script(commands, dict(self.functions), tuple(self.errors))
+
+
+def parse_script(
+    src: Source, scope: Scope, aliases: Mapping[str, str] | None = None
+) -> Script:
+    """Parse shell text into the commands it runs, in order."""
+    tree = parser().parse(src.data)
+    walker = _Walker(aliases or {}, scope)
+    walker.walk(tree.root_node, src, 0)
+    return walker.freeze()
