@@ -30,7 +30,7 @@ CONTEXT_KEYS = frozenset(
 EXPECT_KEYS = frozenset({"findings", "actions", "not_actions", "require", "environment", "rules", "exit"})
 FINDING_KEYS = frozenset({"action", "object", "severity", "tags", "target", "environment", "detail"})
 
-DEFAULT_HOST = "guardsh-test-host"
+DEFAULT_HOST = "host-1"  # matches no environment of the default policy
 _EPOCH = dt.datetime(2026, 1, 14, 14, 0, tzinfo=dt.UTC)  # a Wednesday afternoon
 
 

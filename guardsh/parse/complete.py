@@ -90,7 +90,11 @@ def incomplete(line: str) -> Incomplete | None:
             i += 1 if c == "$" else 0
         elif c == ")" and top == "$(":
             stack.pop()
-        elif line.startswith("<<", i) and not line.startswith("<<<", i):
+        elif line.startswith("<<<", i):
+            i += 3
+            at_word_start = True
+            continue
+        elif line.startswith("<<", i):
             m = _HEREDOC.match(line, i)
             if m:
                 heredocs.append((m.group(3), m.group(1) == "-", i))

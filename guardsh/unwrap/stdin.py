@@ -7,6 +7,7 @@ heredoc). Anything else is a pipe of unknown content.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable
 
@@ -60,9 +61,8 @@ def printf_text(args: list[Word]) -> str | None:
 
 
 def resolve(path: str, cwd: str) -> str:
-    if path.startswith("/"):
-        return path
-    return cwd.rstrip("/") + "/" + path
+    """`path` made absolute against `cwd`, normalized (`./x`, `a/../b`)."""
+    return posixpath.normpath(posixpath.join(cwd, path))
 
 
 def command_stdin(
