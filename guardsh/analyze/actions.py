@@ -70,6 +70,7 @@ ACTIONS: dict[str, str] = {
     "git.clean": "git clean -f (incl. -d, -x)",
     "git.delete_remote_branch": "git push --delete / :branch",
     "git.delete_branch": "git branch -D",
+    "git.stash_drop": "git stash drop / clear: stashed work discarded",
     # data stores
     "redis.flush": "FLUSHALL / FLUSHDB",
     "redis.delete": "DEL / UNLINK",
@@ -77,6 +78,9 @@ ACTIONS: dict[str, str] = {
     "mongo.drop_database": "db.dropDatabase()",
     "mongo.drop": "db.collection.drop()",
     "mongo.delete_all": "deleteMany({}) / remove({}) / updateMany({}, ...)",
+    "mongo.delete": "deleteMany/remove with a non-empty filter, deleteOne, findOneAndDelete",
+    "mongo.drop_other": "dropIndex(es), dropUser/dropRole (low); dropAllUsers/dropAllRoles (high)",
+    "mongo.shutdown": "db.shutdownServer(), runCommand({shutdown: 1})",
     # containers
     "container.remove": "docker/podman rm, rmi, compose down",
     "container.kill": "docker/podman kill / stop",

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from guardsh.model import Span
 
 _HEREDOC = re.compile(r"<<(-?)[ \t]*(['\"]?)([^\s'\"<>;&|()]+)\2")
-_TRAILING_OP = re.compile(r"(\|\||&&|\|&|\|)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +31,7 @@ def incomplete(line: str) -> Incomplete | None:
     heredocs: list[tuple[str, bool, int]] = []  # pending: (delimiter, strip tabs, col)
     i, n = 0, len(line)
     at_word_start = True
+    trailing: tuple[str, int] | None = None  # an operator with nothing after it yet
     while i < n:
         c = line[i]
         top = stack[-1][0] if stack else ""
@@ -49,6 +49,9 @@ def incomplete(line: str) -> Incomplete | None:
             i += 1
             continue
         if c == "\\":
+            if i == n - 1:
+                return Incomplete("a line continuation `\\` at the end", Span(i, i + 1))
+            trailing = None
             i += 2
             continue
         if top == '"':
@@ -101,6 +104,15 @@ def incomplete(line: str) -> Incomplete | None:
                 i = m.end()
                 at_word_start = False
                 continue
+        if not stack and c in "|&":
+            op = "||" if line.startswith("||", i) else "&&" if line.startswith("&&", i) else (
+                "|&" if line.startswith("|&", i) else c)
+            trailing = (op, i) if op != "&" else None
+            at_word_start = True
+            i += len(op)
+            continue
+        if not c.isspace():
+            trailing = None
         at_word_start = c in " \t\n;&|()"
         i += 1
     if stack:
@@ -109,12 +121,9 @@ def incomplete(line: str) -> Incomplete | None:
     if heredocs:
         delim, _, col = heredocs[0]
         return Incomplete(f"the heredoc `{delim}` is not closed", Span(col, col + 2))
-    stripped = line.rstrip(" \t")
-    if stripped.endswith("\\") and not stripped.endswith("\\\\"):
-        return Incomplete("a line continuation `\\` at the end", Span(len(stripped) - 1, len(stripped)))
-    m = _TRAILING_OP.search(line)
-    if m and not _in_comment(line, m.start()):
-        return Incomplete(f"`{m.group(1)}` at the end, with no command after it", Span(m.start(), m.end()))
+    if trailing is not None:
+        op, col = trailing
+        return Incomplete(f"`{op}` at the end, with no command after it", Span(col, col + len(op)))
     return None
 
 
@@ -139,9 +148,3 @@ def _skip_heredocs(line: str, i: int, heredocs: list[tuple[str, bool, int]]) -> 
             heredocs.pop(0)
         i = end + 1
     return min(i, n)
-
-
-def _in_comment(line: str, pos: int) -> bool:
-    start = line.rfind("\n", 0, pos) + 1
-    head = line[start:pos]
-    return bool(re.search(r"(^|\s)#", head)) and "'" not in head and '"' not in head
