@@ -76,7 +76,7 @@ class _Cmd:
 _SUBST = (b"$(", b"`", b"<(", b">(")
 _CONTAINERS = frozenset(
     {
-        "program", "list", "compound_statement", "subshell", "do_group",
+        "program", "compound_statement", "subshell", "do_group",
         "else_clause", "elif_clause", "negated_command", "if_statement",
         "while_statement", "case_statement", "case_item", "c_style_for_statement",
         "ERROR",
@@ -117,6 +117,9 @@ class _Walker:
             self.function(node, src)
         elif t == "for_statement":
             self.for_loop(node, src, depth)
+        elif t == "list":
+            for child in _flatten_list(node):
+                self.walk(child, src, depth + 1)
         elif t in _CONTAINERS:
             if t == "ERROR" or node.is_missing:
                 self.errors.append(src.span(node.start_byte, node.end_byte))
@@ -420,6 +423,20 @@ class _Walker:
             for c in self.cmds
         )
         return Script(commands, dict(self.functions), tuple(self.errors))
+
+
+def _flatten_list(node: Node) -> list[Node]:
+    """`a && b || c` nests to the left; walk it as a flat chain (no deep recursion)."""
+    chain: list[Node] = []
+    n: Node | None = node
+    while n is not None and n.type == "list":
+        kids = n.named_children
+        chain.extend(reversed(kids[1:]))
+        n = kids[0] if kids else None
+    if n is not None:
+        chain.append(n)
+    chain.reverse()
+    return chain
 
 
 def parse_script(

@@ -1,0 +1,154 @@
+"""unwrap: wrappers are peeled with their real option grammar."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import invocations
+
+
+def progs(line: str, **kw: object) -> list[tuple[str, list[str]]]:
+    return [(i.program, [w.value for w in i.args]) for i in invocations(line, **kw)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("line", "program", "args"),
+    [
+        ("sudo -u postgres -E rm -rf /x", "rm", ["-rf", "/x"]),
+        ("sudo --user=postgres rm /x", "rm", ["/x"]),
+        ("sudo -u postgres -i rm /x", "rm", ["/x"]),
+        ("env -i A=1 B=2 rm /x", "rm", ["/x"]),
+        ("env -u HOME -C /srv rm x", "rm", ["x"]),
+        ("timeout -s KILL 10 rm /x", "rm", ["/x"]),
+        ("timeout --kill-after=5 30s rm /x", "rm", ["/x"]),
+        ("nice -n 5 rm /x", "rm", ["/x"]),
+        ("nice -5 rm /x", "rm", ["/x"]),
+        ("ionice -c3 rm /x", "rm", ["/x"]),
+        ("nohup rm /x", "rm", ["/x"]),
+        ("time rm /x", "rm", ["/x"]),
+        ("stdbuf -oL rm /x", "rm", ["/x"]),
+        ("exec rm /x", "rm", ["/x"]),
+        ("command rm /x", "rm", ["/x"]),
+        ("builtin cd /x", "cd", ["/x"]),
+        ("watch -n1 'rm /x'", "rm", ["/x"]),
+        ("watch -n 1 rm /x", "rm", ["/x"]),
+        ("bash -c 'rm /x'", "rm", ["/x"]),
+        ("bash -lc 'rm /x'", "rm", ["/x"]),
+        ("sh -c 'rm \"$1\"' sh /x", "rm", ["/x"]),
+        ("sh -c 'rm $0' /x", "rm", ["/x"]),
+        ("su - postgres -c 'rm /x'", "rm", ["/x"]),
+        ("su -c 'rm /x' postgres", "rm", ["/x"]),
+        ("eval 'rm /x'", "rm", ["/x"]),
+        ("ssh -p 2222 -i key -o StrictHostKeyChecking=no prod-db-1 rm /x", "rm", ["/x"]),
+        ("ssh prod-db-1 'sudo rm /x'", "rm", ["/x"]),
+        ("kubectl exec -it api-0 -c app -- rm /x", "rm", ["/x"]),
+        ("docker exec -u root db rm /x", "rm", ["/x"]),
+        ("podman exec -it db rm /x", "rm", ["/x"]),
+        ("echo /x | xargs rm", "rm", ["/x"]),
+        ("printf '/a\\0/b' | xargs -0 rm", "rm", ["/a", "/b"]),
+        ("chroot /mnt rm /x", "rm", ["/x"]),
+        ("flock /tmp/l rm /x", "rm", ["/x"]),
+        ("doas -u root rm /x", "rm", ["/x"]),
+    ],
+)
+def test_wrapper_is_peeled(line: str, program: str, args: list[str]) -> None:
+    found = progs(line)
+    assert (program, args) in found, found
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["sudo -l", "command -v rm", "sudo -i", "su -", "bash", "ionice -p 123", "ssh prod-db-1"],
+)
+def test_nothing_runs_inside(line: str) -> None:
+    assert [p for p, _ in progs(line)] == [line.split()[0]]
+
+
+def test_sudo_records_the_user_and_via() -> None:
+    inv = invocations("sudo -u postgres bash -c 'psql -c \"select 1\"'")[-1]
+    assert inv.program == "psql"
+    assert inv.user == "postgres"
+    assert inv.via == ("sudo", "bash -c")
+
+
+def test_ssh_target_and_remote_variables_stay_unknown() -> None:
+    inv = invocations("ssh deploy@prod-db-1 'rm -rf $HOME/data'", variables={"HOME": "/home/op"})[-1]
+    assert inv.target.kind == "ssh"
+    assert inv.target.get("ssh_host") == "prod-db-1"
+    assert inv.target.get("ssh_user") == "deploy"
+    assert not inv.args[-1].known  # the remote $HOME is not ours
+
+
+def test_kubectl_exec_target_names_the_pod_and_keeps_kubectl() -> None:
+    invs = invocations("kubectl --context prod-eu -n payments exec api-0 -- psql -c 'DROP TABLE t'")
+    assert [i.program for i in invs] == ["kubectl", "psql"]
+    t = invs[1].target
+    assert (t.kind, t.get("kube_context"), t.get("kube_namespace"), t.get("kube_pod")) == (
+        "kube", "prod-eu", "payments", "api-0")  # fmt: skip
+
+
+def test_find_exec_runs_the_command_and_keeps_find() -> None:
+    invs = invocations("find /var/log -name '*.gz' -exec rm -f {} \\;")
+    assert [i.program for i in invs] == ["find", "rm"]
+    assert not invs[1].args[-1].known
+    assert "/var/log" in invs[1].args[-1].value
+
+
+def test_xargs_with_unknown_items_marks_them_unknown() -> None:
+    inv = invocations("find . -name '*.tmp' | xargs rm -f")[-1]
+    assert inv.program == "rm"
+    assert not inv.args[-1].known
+
+
+def test_xargs_replace_makes_one_invocation_per_item() -> None:
+    invs = invocations("printf 'a\\nb\\n' | xargs -I{} rm -rf /srv/{}")
+    assert [w.value for i in invs if i.program == "rm" for w in i.args] == ["-rf", "/srv/a", "-rf", "/srv/b"]
+
+
+def test_stdin_from_echo_cat_file_heredoc_and_redirect() -> None:
+    files = {"/srv/q.sql": "TRUNCATE t;\n"}
+    assert invocations("echo 'DROP TABLE t' | psql")[-1].stdin.text == "DROP TABLE t\n"
+    assert invocations("cat q.sql | psql", files=files)[-1].stdin.text == "TRUNCATE t;\n"
+    assert invocations("psql < q.sql", files=files)[-1].stdin.text == "TRUNCATE t;\n"
+    assert invocations("psql < missing.sql", files=files)[-1].stdin.text is None
+    assert invocations("pg_dump db | psql")[-1].stdin.source == "pipe:pg_dump"
+    assert invocations("cat <<EOF | sudo psql\nDROP x;\nEOF\n")[-1].stdin.text == "DROP x;\n"
+
+
+def test_stdin_reaches_commands_through_wrappers() -> None:
+    inv = invocations("echo FLUSHALL | sudo -u redis redis-cli")[-1]
+    assert inv.program == "redis-cli" and inv.stdin.text == "FLUSHALL\n"
+    inv = invocations("ssh prod psql < q.sql", files={"/srv/q.sql": "DROP TABLE t;"})[-1]
+    assert inv.program == "psql" and inv.stdin.text == "DROP TABLE t;"
+
+
+def test_piped_script_into_a_shell_is_analyzed() -> None:
+    assert ("rm", ["-rf", "/x"]) in progs("echo 'rm -rf /x' | bash")
+
+
+def test_cd_is_followed_for_relative_files() -> None:
+    invs = invocations("cd /opt/app && psql -f drop.sql")
+    assert invs[-1].cwd == "/opt/app"
+    invs = invocations("cd sub; cd ..; ls")
+    assert invs[-1].cwd == "/srv"
+
+
+def test_source_reads_the_file_through_facts() -> None:
+    found = progs(". ./ops.sh", files={"/srv/ops.sh": "kubectl delete ns x\n"})
+    assert found == [("kubectl", ["delete", "ns", "x"])]
+
+
+def test_functions_get_positional_arguments_and_recursion_stops() -> None:
+    assert ("rm", ["-rf", "/a"]) in progs("f() { rm -rf \"$1\"; }; f /a")
+    assert progs("f() { f; }; f") == []
+
+
+def test_session_functions_come_from_the_snapshot() -> None:
+    found = progs("cleanup /srv", functions={"cleanup": "rm -rf \"$1\"/tmp"})
+    assert found == [("rm", ["-rf", "/srv/tmp"])]
+
+
+def test_nested_text_evidence_points_into_the_quoted_string() -> None:
+    line = "sudo bash -c 'rm -rf /var/lib/x'"
+    inv = invocations(line)[-1]
+    assert line[inv.span.start : inv.span.end] == "rm -rf /var/lib/x"
