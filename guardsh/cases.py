@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from guardsh.errors import GuardshError, UserError
@@ -24,11 +23,29 @@ from guardsh.policy.decide import Who
 from guardsh.policy.schema import Policy
 
 CONTEXT_KEYS = frozenset(
-    {"cmd", "as", "vars", "aliases", "functions", "cwd", "hostname", "user", "kube_context",
-     "kube", "files", "procs", "time", "groups"}
-)  # fmt: skip
-EXPECT_KEYS = frozenset({"findings", "actions", "not_actions", "require", "environment", "rules", "exit"})
-FINDING_KEYS = frozenset({"action", "object", "severity", "tags", "target", "environment", "detail"})
+    {
+        "cmd",
+        "as",
+        "vars",
+        "aliases",
+        "functions",
+        "cwd",
+        "hostname",
+        "user",
+        "kube_context",
+        "kube",
+        "files",
+        "procs",
+        "time",
+        "groups",
+    }
+)
+EXPECT_KEYS = frozenset(
+    {"findings", "actions", "not_actions", "require", "environment", "rules", "exit"}
+)
+FINDING_KEYS = frozenset(
+    {"action", "object", "severity", "tags", "target", "environment", "detail"}
+)
 
 DEFAULT_HOST = "host-1"  # matches no environment of the default policy
 _EPOCH = dt.datetime(2026, 1, 14, 14, 0, tzinfo=dt.UTC)  # a Wednesday afternoon
@@ -61,7 +78,9 @@ def snapshot_for(case: Mapping[str, Any], base: Snapshot | None = None) -> Snaps
     return Snapshot(
         variables=variables,
         aliases=_str_map(case["aliases"], "aliases") if "aliases" in case else base.aliases,
-        functions=_str_map(case["functions"], "functions") if "functions" in case else base.functions,
+        functions=_str_map(case["functions"], "functions")
+        if "functions" in case
+        else base.functions,
         cwd=str(case.get("cwd", base.cwd)),
         hostname=str(case.get("hostname", base.hostname)),
         user=str(case.get("user", base.user)),
@@ -77,6 +96,7 @@ def facts_for(case: Mapping[str, Any], base: Facts | None = None) -> Facts:
     files = _str_map(case.get("files"), "files")
     read = base.read_file
     if files:
+
         def read(path: str, _files: dict[str, str] = files) -> str | None:
             return _files.get(path)
 
@@ -84,10 +104,14 @@ def facts_for(case: Mapping[str, Any], base: Facts | None = None) -> Facts:
     if case.get("procs"):
         procs = {
             int(pid): ProcInfo(
-                pid=int(pid), name=str(p.get("name", "")), cmdline=str(p.get("cmdline", "")),
-                user=p.get("user"), role=p.get("role"), tags=frozenset(p.get("tags", ())),
+                pid=int(pid),
+                name=str(p.get("name", "")),
+                cmdline=str(p.get("cmdline", "")),
+                user=p.get("user"),
+                role=p.get("role"),
+                tags=frozenset(p.get("tags", ())),
                 detail=str(p.get("detail", "")),
-            )  # fmt: skip
+            )
             for pid, p in dict(case["procs"]).items()
         }
         proc = procs.get
@@ -110,8 +134,12 @@ def clock_for(case: Mapping[str, Any]) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-def run(case: Mapping[str, Any], policy: Policy, snapshot: Snapshot | None = None,
-        facts: Facts | None = None) -> Decision:  # fmt: skip
+def run(
+    case: Mapping[str, Any],
+    policy: Policy,
+    snapshot: Snapshot | None = None,
+    facts: Facts | None = None,
+) -> Decision:
     unknown = set(case) - CONTEXT_KEYS - {"expect", "name", "_origin", "note"}
     if unknown:
         raise UserError(f"unknown case keys: {', '.join(sorted(unknown))}")
@@ -119,7 +147,9 @@ def run(case: Mapping[str, Any], policy: Policy, snapshot: Snapshot | None = Non
         raise UserError("a case needs `cmd`: the command line as a string")
     snap = snapshot_for(case, snapshot)
     groups = frozenset(str(g) for g in case.get("groups", ()))
-    return check(case["cmd"], snap, policy, clock_for(case), facts_for(case, facts), Who(snap.user, groups))
+    return check(
+        case["cmd"], snap, policy, clock_for(case), facts_for(case, facts), Who(snap.user, groups)
+    )
 
 
 def _finding_matches(m: Mapping[str, Any], f: Finding) -> bool:
@@ -145,7 +175,8 @@ def _finding_matches(m: Mapping[str, Any], f: Finding) -> bool:
 
 def describe(f: Finding) -> str:
     tags = f" tags={sorted(f.tags)}" if f.tags else ""
-    return f"{f.action} object={f.object!r} severity={f.severity} env={f.environment} target={f.target.as_json()}{tags}"
+    where = f"env={f.environment} target={f.target.as_json()}"
+    return f"{f.action} object={f.object!r} severity={f.severity} {where}{tags}"
 
 
 def failures(case: Mapping[str, Any], decision: Decision) -> list[str]:
@@ -173,7 +204,9 @@ def failures(case: Mapping[str, Any], decision: Decision) -> list[str]:
     if "environment" in expect and decision.environment != expect["environment"]:
         out.append(f"environment: expected {expect['environment']}, got {decision.environment}")
     if "rules" in expect and not set(expect["rules"]) <= set(decision.verdict.rules):
-        out.append(f"rules: expected {sorted(expect['rules'])} among {list(decision.verdict.rules)}")
+        out.append(
+            f"rules: expected {sorted(expect['rules'])} among {list(decision.verdict.rules)}"
+        )
     if "exit" in expect and int(exit_for(decision)) != int(expect["exit"]):
         out.append(f"exit: expected {expect['exit']}, got {int(exit_for(decision))}")
     if out:

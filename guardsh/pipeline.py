@@ -28,8 +28,8 @@ from guardsh.model import (
     Target,
     Verdict,
 )
-from guardsh.parse.complete import incomplete
 from guardsh.parse.bash import parser
+from guardsh.parse.complete import incomplete
 from guardsh.policy.decide import COULD_NOT_ANALYZE, Who, decide
 from guardsh.policy.locate import classify
 from guardsh.policy.schema import Policy
@@ -42,15 +42,26 @@ MAX_LINE = 1_000_000  # characters; longer input is refused with a message
 def validate(line: str) -> None:
     """Refuse input that cannot be a command line; say where it is wrong."""
     if len(line) > MAX_LINE:
-        raise UserError(f"the command line is {len(line):,} characters long; guardsh analyzes at most {MAX_LINE:,}")
+        raise UserError(
+            f"the command line is {len(line):,} characters long; "
+            f"guardsh analyzes at most {MAX_LINE:,}"
+        )
     nul = line.find("\0")
     if nul != -1:
-        raise UserError(f"the command line contains a NUL byte (column {nul + 1})", line=line, span=Span(nul, nul + 1))
+        raise UserError(
+            f"the command line contains a NUL byte (column {nul + 1})",
+            line=line,
+            span=Span(nul, nul + 1),
+        )
     if not line.isascii():
         for i, ch in enumerate(line):
             if "\udc80" <= ch <= "\udcff":
                 shown = "".join("?" if "\udc80" <= c <= "\udcff" else c for c in line)
-                raise UserError(f"the command line is not valid UTF-8 (column {i + 1})", line=shown, span=Span(i, i + 1))
+                raise UserError(
+                    f"the command line is not valid UTF-8 (column {i + 1})",
+                    line=shown,
+                    span=Span(i, i + 1),
+                )
     gap = incomplete(line)
     if gap is not None:
         raise IncompleteError(gap.message(), line=line, span=gap.span)
@@ -65,9 +76,16 @@ def analyze_line(line: str, snapshot: Snapshot, facts: Facts) -> tuple[list[Find
     findings = _run_analyzers(invocations, line, snapshot, facts, notes)
     for span in unwrapper.parse_errors[:1]:
         findings.append(
-            Finding("shell.opaque", span.text(line) or None, Severity.LOW, targets.local(snapshot), span,
-                    frozenset({"parse-error"}), "guardsh could not parse this part of the line")
-        )  # fmt: skip
+            Finding(
+                "shell.opaque",
+                span.text(line) or None,
+                Severity.LOW,
+                targets.local(snapshot),
+                span,
+                frozenset({"parse-error"}),
+                "guardsh could not parse this part of the line",
+            )
+        )
     return _dedupe(findings), notes
 
 
@@ -85,7 +103,8 @@ def _run_analyzers(
             try:
                 findings.extend(fn(inv, ctx))
             except Exception as e:  # an analyzer's bug must not let the command through
-                notes.append(f"{COULD_NOT_ANALYZE}: {fn.__module__}.{fn.__name__} failed on `{inv.program}`: {e!r}")
+                where = f"{fn.__module__}.{fn.__name__}"
+                notes.append(f"{COULD_NOT_ANALYZE}: {where} failed on `{inv.program}`: {e!r}")
     return findings
 
 
@@ -125,7 +144,7 @@ def check(
     try:
         findings, notes = analyze_line(line, snapshot, facts)
         failed = bool(notes)
-    except (AnalysisError, RecursionError, Exception) as e:  # fail safe, never open  # noqa: B014
+    except (AnalysisError, RecursionError, Exception) as e:  # fail safe, never open
         findings = []
         failed = True
         notes = [f"{COULD_NOT_ANALYZE}: {e}"]

@@ -21,7 +21,9 @@ def snapshot(**kw: Any) -> Snapshot:
     return Snapshot(**base)
 
 
-def script(line: str, variables: dict[str, str] | None = None, aliases: dict[str, str] | None = None) -> Script:
+def script(
+    line: str, variables: dict[str, str] | None = None, aliases: dict[str, str] | None = None
+) -> Script:
     return parse_script(Source.of(line), Scope(dict(variables or {}), "/home/op"), aliases or {})
 
 

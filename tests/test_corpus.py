@@ -20,11 +20,21 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "tldr_comm
 @pytest.mark.slow
 def test_every_corpus_line_gets_a_verdict(tmp_path: Path) -> None:
     assert CORPUS.exists(), f"the corpus is missing: {CORPUS}"
-    lines = [ln for ln in CORPUS.read_bytes().decode("utf-8", "surrogateescape").split("\n") if ln.strip()]
+    lines = [
+        ln
+        for ln in CORPUS.read_bytes().decode("utf-8", "surrogateescape").split("\n")
+        if ln.strip()
+    ]
     batch = tmp_path / "corpus.jsonl"
-    batch.write_text("".join(json.dumps({"cmd": ln, "hostname": "bastion-1"}) + "\n" for ln in lines))
-    r = subprocess.run([sys.executable, "-m", "guardsh", "check", "--batch", str(batch)],
-                       capture_output=True, text=True, timeout=600)  # fmt: skip
+    batch.write_text(
+        "".join(json.dumps({"cmd": ln, "hostname": "bastion-1"}) + "\n" for ln in lines)
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "guardsh", "check", "--batch", str(batch)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     out = [json.loads(x) for x in r.stdout.splitlines()]
     assert len(out) == len(lines)
@@ -35,5 +45,7 @@ def test_every_corpus_line_gets_a_verdict(tmp_path: Path) -> None:
         assert bash.returncode != 0, f"bash accepts a line guardsh refused: {ln!r} ({err})"
     assert len(errors) < 20
     verdicts = [o for o in out if "verdict" in o]
-    assert all(o["verdict"] in {"allow", "warn", "confirm", "type", "dry-run", "deny"} for o in verdicts)
+    assert all(
+        o["verdict"] in {"allow", "warn", "confirm", "type", "dry-run", "deny"} for o in verdicts
+    )
     assert not [o for o in verdicts if o["notes"]], "an analyzer failed on a corpus line"

@@ -46,7 +46,9 @@ ACTIONS: dict[str, str] = {
     "k8s.edit": "kubectl edit",
     "k8s.rollout_restart": "kubectl rollout restart|undo|pause",
     "k8s.exec": "kubectl exec / debug / cp into a pod",
-    "k8s.context_switch": "kubectl config use-context|set-context: later commands hit another cluster",
+    "k8s.context_switch": (
+        "kubectl config use-context|set-context: later commands hit another cluster"
+    ),
     "helm.uninstall": "helm uninstall / delete",
     "helm.upgrade": "helm upgrade / install",
     "helm.rollback": "helm rollback",

@@ -38,8 +38,13 @@ def _stdin_finding(inv: Invocation, stdin: Stdin) -> Finding:
         tags.append("remote-script")
     elif producer in _DECODERS:
         tags.append("decoded")
-    return _opaque(inv, stdin.source, f"{inv.program} runs commands read from `{producer}`, "
-                   "which are only known when they arrive", *tags)  # fmt: skip
+    return _opaque(
+        inv,
+        stdin.source,
+        f"{inv.program} runs commands read from `{producer}`, "
+        "which are only known when they arrive",
+        *tags,
+    )
 
 
 @analyzer(*_SHELLS)
@@ -48,42 +53,70 @@ def shell(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     if any(w.value in _INFO_FLAGS for w in args[:1]):
         return
     words = [w for w in args if not w.value.startswith(("-", "+"))]
-    flags = "".join(w.value[1:] for w in args if w.value.startswith("-") and not w.value.startswith("--"))
+    flags = "".join(
+        w.value[1:] for w in args if w.value.startswith("-") and not w.value.startswith("--")
+    )
     if "c" in flags:
         text = next((w for w in words), None)
         shown = text.value if text is not None else ""
-        yield _opaque(inv, shown or None, f"{inv.program} -c runs text that is only known at run time: {shown}")
+        yield _opaque(
+            inv,
+            shown or None,
+            f"{inv.program} -c runs text that is only known at run time: {shown}",
+        )
         return
     if words:
         script = words[0]
-        yield _opaque(inv, script.value, f"{inv.program} runs the script {script.value}, which guardsh cannot read")
+        yield _opaque(
+            inv,
+            script.value,
+            f"{inv.program} runs the script {script.value}, which guardsh cannot read",
+        )
         return
     if inv.stdin is not None:
         if inv.stdin.text is None:
             yield _stdin_finding(inv, inv.stdin)
         return
-    yield finding(inv, "shell.escape", inv.program, Severity.LOW, tags=("interactive",),
-                  detail=f"an interactive {inv.program} runs its commands without guardsh")  # fmt: skip
+    yield finding(
+        inv,
+        "shell.escape",
+        inv.program,
+        Severity.LOW,
+        tags=("interactive",),
+        detail=f"an interactive {inv.program} runs its commands without guardsh",
+    )
 
 
 @analyzer("sudo")
 def sudo(inv: Invocation, ctx: Context) -> Iterator[Finding]:
-    p = parse_argv(inv.args, short_value="ughpCDrtTUa",
-                   long_value={"user", "group", "host", "prompt", "chdir", "role", "type"},
-                   stop_at_operand=True)  # fmt: skip
+    p = parse_argv(
+        inv.args,
+        short_value="ughpCDrtTUa",
+        long_value={"user", "group", "host", "prompt", "chdir", "role", "type"},
+        stop_at_operand=True,
+    )
     if p.rest:
         return
     if p.has("-i", "--login", "-s", "--shell"):
         user = p.value("-u", "--user")
         who = user.value if user is not None else "root"
-        yield finding(inv, "shell.escape", who, Severity.LOW, tags=("interactive", "sudo"),
-                      detail=f"an interactive shell as {who} runs its commands without guardsh")  # fmt: skip
+        yield finding(
+            inv,
+            "shell.escape",
+            who,
+            Severity.LOW,
+            tags=("interactive", "sudo"),
+            detail=f"an interactive shell as {who} runs its commands without guardsh",
+        )
 
 
 @analyzer("su", "runuser")
 def su(inv: Invocation, ctx: Context) -> Iterator[Finding]:
-    p = parse_argv(inv.args, short_value="cgGsuw",
-                   long_value={"command", "group", "supp-group", "shell", "session-command", "user"})  # fmt: skip
+    p = parse_argv(
+        inv.args,
+        short_value="cgGsuw",
+        long_value={"command", "group", "supp-group", "shell", "session-command", "user"},
+    )
     command = p.value("-c", "--command", "--session-command")
     if command is not None:
         if not command.known:
@@ -93,8 +126,14 @@ def su(inv: Invocation, ctx: Context) -> Iterator[Finding]:
         return
     users = [w.value for w in p.operands if w.value != "-"]
     who = users[0] if users else "root"
-    yield finding(inv, "shell.escape", who, Severity.LOW, tags=("interactive",),
-                  detail=f"an interactive shell as {who} runs its commands without guardsh")  # fmt: skip
+    yield finding(
+        inv,
+        "shell.escape",
+        who,
+        Severity.LOW,
+        tags=("interactive",),
+        detail=f"an interactive shell as {who} runs its commands without guardsh",
+    )
 
 
 @analyzer("eval")
@@ -108,7 +147,9 @@ def eval_(inv: Invocation, ctx: Context) -> Iterator[Finding]:
 def source(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     if inv.args:
         path = inv.args[0].value
-        yield _opaque(inv, path, f"{inv.program} {path}: guardsh cannot read the file to see what it runs")
+        yield _opaque(
+            inv, path, f"{inv.program} {path}: guardsh cannot read the file to see what it runs"
+        )
 
 
 @fallback
@@ -120,4 +161,6 @@ def opaque_program(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     if not head.known:
         yield _opaque(inv, head.value, f"the program `{head.value}` is only known at run time")
     elif inv.program in ctx.snapshot.functions and not ctx.snapshot.functions[inv.program].strip():
-        yield _opaque(inv, inv.program, f"the shell function `{inv.program}` has a body guardsh cannot see")
+        yield _opaque(
+            inv, inv.program, f"the shell function `{inv.program}` has a body guardsh cannot see"
+        )

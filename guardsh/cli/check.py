@@ -96,10 +96,16 @@ def _batch(source: TextIO, policy: Policy, base: Snapshot, base_facts: Facts, ou
 @click.option("--as", "as_env", metavar="ENV", help="Every target counts as ENV.")
 @click.option("--hostname", metavar="H", help="The local host's name.")
 @click.option("--kube-context", metavar="C", help="The current kube context.")
-@click.option("--var", "vars_", multiple=True, metavar="NAME=VALUE", help="A shell variable (repeatable).")
-@click.option("--alias", "aliases", multiple=True, metavar="NAME=VALUE", help="An alias (repeatable).")
+@click.option(
+    "--var", "vars_", multiple=True, metavar="NAME=VALUE", help="A shell variable (repeatable)."
+)
+@click.option(
+    "--alias", "aliases", multiple=True, metavar="NAME=VALUE", help="An alias (repeatable)."
+)
 @click.option("--cwd", metavar="DIR", help="Where relative files are read.")
-@click.option("--policy", "policies", multiple=True, metavar="FILE", help="Policy file (repeatable).")
+@click.option(
+    "--policy", "policies", multiple=True, metavar="FILE", help="Policy file (repeatable)."
+)
 @click.option("--dry-run", is_flag=True, help="Also run the dry-run providers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
 @click.option("--batch", metavar="FILE|-", help="JSON Lines of commands; one JSON result per line.")
@@ -147,7 +153,9 @@ def check(
                 sys.exit(Exit.USAGE)
         sys.exit(Exit.OK)
     if not command:
-        raise click.UsageError("give the command line to check, e.g. guardsh check -- 'rm -rf /tmp/x'")
+        raise click.UsageError(
+            "give the command line to check, e.g. guardsh check -- 'rm -rf /tmp/x'"
+        )
     line = command[0] if len(command) == 1 else " ".join(command)
     try:
         decision = run_check(line, base, policy, dt.datetime.now(dt.UTC), facts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from guardsh.model import ProcInfo
@@ -42,10 +43,8 @@ def info(pid: int) -> ProcInfo | None:
     base = name.split(":")[0].strip()
     if base in _DB_MAIN:
         parent_same = False
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             parent_same = psutil.Process(ppid).name() == name
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
         if not parent_same:
             tags |= {"db-main", "critical"}
             role = _DB_MAIN[base]
@@ -55,5 +54,12 @@ def info(pid: int) -> ProcInfo | None:
     elif base in _CRITICAL:
         tags.add("critical")
         role = base
-    return ProcInfo(pid=pid, name=name, cmdline=cmdline, user=user, role=role,
-                    tags=frozenset(tags), detail=detail)  # fmt: skip
+    return ProcInfo(
+        pid=pid,
+        name=name,
+        cmdline=cmdline,
+        user=user,
+        role=role,
+        tags=frozenset(tags),
+        detail=detail,
+    )

@@ -76,12 +76,21 @@ class _Cmd:
 _SUBST = (b"$(", b"`", b"<(", b">(")
 _CONTAINERS = frozenset(
     {
-        "program", "compound_statement", "subshell", "do_group",
-        "else_clause", "elif_clause", "negated_command", "if_statement",
-        "while_statement", "case_statement", "case_item", "c_style_for_statement",
+        "program",
+        "compound_statement",
+        "subshell",
+        "do_group",
+        "else_clause",
+        "elif_clause",
+        "negated_command",
+        "if_statement",
+        "while_statement",
+        "case_statement",
+        "case_item",
+        "c_style_for_statement",
         "ERROR",
     }
-)  # fmt: skip
+)
 
 
 @dataclass(slots=True)
@@ -98,7 +107,10 @@ class _Walker:
 
     def walk(self, node: Node, src: Source, depth: int) -> None:
         if depth > MAX_DEPTH:
-            raise AnalysisError("the command is nested too deeply to analyze", src.span(node.start_byte, node.end_byte))
+            raise AnalysisError(
+                "the command is nested too deeply to analyze",
+                src.span(node.start_byte, node.end_byte),
+            )
         t = node.type
         if t == "command":
             self.command(node, src, depth)
@@ -265,7 +277,9 @@ class _Walker:
         words = [expand_one(c, src, self.scope) for c in node.named_children]
         text = " ".join(w.value for w in words) + "\n"
         known = all(w.known for w in words)
-        return Stdin(text if known else None, "herestring", src.span(node.start_byte, node.end_byte))
+        return Stdin(
+            text if known else None, "herestring", src.span(node.start_byte, node.end_byte)
+        )
 
     def _file_redirect(self, node: Node, src: Source) -> Redirect | None:
         fd: int | None = None
@@ -278,7 +292,7 @@ class _Walker:
                 op = op or child.type
             elif dest is None:
                 dest = expand_one(child, src, self.scope)
-        if dest is None or op in (">&", "<&") and dest.value.isdigit() or dest.value == "-":
+        if dest is None or (op in (">&", "<&") and dest.value.isdigit()) or dest.value == "-":
             return None
         return Redirect(op, fd, dest)
 
@@ -320,7 +334,9 @@ class _Walker:
         for child in node.named_children:
             if child.type == "do_group":
                 if var is not None:
-                    self.scope.assign(src.slice(var.start_byte, var.end_byte), Word("", known=False))
+                    self.scope.assign(
+                        src.slice(var.start_byte, var.end_byte), Word("", known=False)
+                    )
                 self.walk(child, src, depth + 1)
             elif child is not var:
                 self.substitutions(child, src, depth)
@@ -417,9 +433,14 @@ class _Walker:
     def freeze(self) -> Script:
         commands = tuple(
             Command(
-                tuple(c.words), tuple(c.assigns), tuple(c.redirects), c.span,
-                c.stdin, c.pipe_from, c.nested,
-            )  # fmt: skip
+                tuple(c.words),
+                tuple(c.assigns),
+                tuple(c.redirects),
+                c.span,
+                c.stdin,
+                c.pipe_from,
+                c.nested,
+            )
             for c in self.cmds
         )
         return Script(commands, dict(self.functions), tuple(self.errors))
@@ -439,9 +460,7 @@ def _flatten_list(node: Node) -> list[Node]:
     return chain
 
 
-def parse_script(
-    src: Source, scope: Scope, aliases: Mapping[str, str] | None = None
-) -> Script:
+def parse_script(src: Source, scope: Scope, aliases: Mapping[str, str] | None = None) -> Script:
     """Parse shell text into the commands it runs, in order."""
     tree = parser().parse(src.data)
     walker = _Walker(aliases or {}, scope)

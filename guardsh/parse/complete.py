@@ -88,7 +88,7 @@ def incomplete(line: str) -> Incomplete | None:
         elif line.startswith("$'", i):
             stack.append(("$'", i))
             i += 1
-        elif line.startswith("$(", i) or (c == "(" and top == "$(" ):
+        elif line.startswith("$(", i) or (c == "(" and top == "$("):
             stack.append(("$(", i))
             i += 1 if c == "$" else 0
         elif c == ")" and top == "$(":
@@ -105,8 +105,13 @@ def incomplete(line: str) -> Incomplete | None:
                 at_word_start = False
                 continue
         if not stack and c in "|&":
-            op = "||" if line.startswith("||", i) else "&&" if line.startswith("&&", i) else (
-                "|&" if line.startswith("|&", i) else c)
+            op = (
+                "||"
+                if line.startswith("||", i)
+                else "&&"
+                if line.startswith("&&", i)
+                else ("|&" if line.startswith("|&", i) else c)
+            )
             trailing = (op, i) if op != "&" else None
             at_word_start = True
             i += len(op)

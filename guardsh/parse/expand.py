@@ -18,10 +18,23 @@ from guardsh.parse.source import Source
 
 _GLOB = re.compile(r"[*?\[]")
 _ANSI_SIMPLE = {
-    "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n",
-    "r": "\r", "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?",
-}  # fmt: skip
-_ANSI = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)", re.S)
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
+_ANSI = re.compile(
+    r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)", re.S
+)
 _DQ_ESCAPE = re.compile(r'\\([$`"\\\n])')
 _SPECIAL = frozenset("@*#?$!-")
 _PARAM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!-])(?:(:?[-=+])(.*))?$", re.S)
@@ -246,8 +259,10 @@ def expand(node: Node, src: Source, scope: Scope) -> list[Word]:
             fields = value.split()
             return [Word(f, span, True, bool(_GLOB.search(f))) for f in fields]
         return [Word(value, span, False)]
-    if t == "word" and b"\\" not in src.data[node.start_byte : node.end_byte] and not (
-        src.data[node.start_byte : node.start_byte + 1] == b"~"
+    if (
+        t == "word"
+        and b"\\" not in src.data[node.start_byte : node.end_byte]
+        and src.data[node.start_byte : node.start_byte + 1] != b"~"
     ):
         raw = src.slice(node.start_byte, node.end_byte)
         return [Word(raw, span, True, _bare_glob(raw))]

@@ -32,9 +32,20 @@ from guardsh.policy.schema import (
 _TOP = {"version", "unknown_environment", "environments", "rules", "tests", "settings", "extends"}
 _ENV_KEYS = {"name", "color", "protected", "match", "except", "description"}
 _RULE_KEYS = {
-    "id", "match", "in", "hours", "days", "users", "groups", "require", "reason",
-    "delay", "break_glass", "message", "description",
-}  # fmt: skip
+    "id",
+    "match",
+    "in",
+    "hours",
+    "days",
+    "users",
+    "groups",
+    "require",
+    "reason",
+    "delay",
+    "break_glass",
+    "message",
+    "description",
+}
 _MATCH_KEYS = {"actions", "action", "tags", "severity", "objects", "object", "programs"}
 _SETTINGS = {"user_layer", "allow_overrides", "audit_required", "dry_run_timeout", "team_files"}
 _DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -79,7 +90,9 @@ class _File:
             if key not in allowed:
                 hint = f"; did you mean `{_RENAMED[key]}`?" if key in _RENAMED else ""
                 expected = ", ".join(sorted(allowed))
-                raise self.error(k, f"unknown key `{key}` in {what}{hint} (expected one of: {expected})")
+                raise self.error(
+                    k, f"unknown key `{key}` in {what}{hint} (expected one of: {expected})"
+                )
             out[key] = v
         return out
 
@@ -144,7 +157,10 @@ def _environment(f: _File, node: Node) -> Environment:
         raise f.error(node, "an environment needs a `name`")
     color = f.scalar(d["color"], "color") if "color" in d else "default"
     if color not in _COLORS and not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
-        raise f.error(d["color"], f"unknown color `{color}` (expected one of: {', '.join(sorted(_COLORS))} or #rrggbb)")
+        raise f.error(
+            d["color"],
+            f"unknown color `{color}` (expected one of: {', '.join(sorted(_COLORS))} or #rrggbb)",
+        )
     return Environment(
         name=f.scalar(d["name"], "name"),
         color=color,
@@ -160,7 +176,9 @@ def _hours(f: _File, node: Node) -> tuple[Hours, ...]:
     for text, item in f.strings(node, "hours"):
         m = _HOURS.match(text.strip())
         if not m:
-            raise f.error(item, "expected hours as HH:MM-HH:MM [Timezone], e.g. 00:00-06:00 Europe/Berlin")
+            raise f.error(
+                item, "expected hours as HH:MM-HH:MM [Timezone], e.g. 00:00-06:00 Europe/Berlin"
+            )
         h1, m1, h2, m2 = (int(m.group(i)) for i in range(1, 5))
         if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
             raise f.error(item, f"impossible hour range `{text}`")
@@ -185,15 +203,23 @@ def _rule(f: _File, node: Node, envs: set[str]) -> Rule:
     try:
         require = Requirement.parse(req_text)
     except KeyError:
-        raise f.error(d["require"], f"unknown requirement `{req_text}` (expected one of: allow, warn, confirm, type, dry-run, deny)") from None
+        raise f.error(
+            d["require"],
+            f"unknown requirement `{req_text}` "
+            "(expected one of: allow, warn, confirm, type, dry-run, deny)",
+        ) from None
     kw: dict[str, Any] = {}
     if "match" in d:
         m = f.keys(d["match"], _MATCH_KEYS, "match")
         for key in ("actions", "action"):
             if key in m:
                 for text, item in f.strings(m[key], "actions"):
-                    if not any(Pattern.compile(text).match(a) for a in ACTIONS) and not text.startswith("re:"):
-                        raise f.error(item, f"unknown action `{text}` (see `guardsh policy actions`)")
+                    if not any(
+                        Pattern.compile(text).match(a) for a in ACTIONS
+                    ) and not text.startswith("re:"):
+                        raise f.error(
+                            item, f"unknown action `{text}` (see `guardsh policy actions`)"
+                        )
                 kw["actions"] = f.patterns(m[key], "actions")
         if "tags" in m:
             kw["tags"] = frozenset(t for t, _ in f.strings(m["tags"], "tags"))
@@ -203,7 +229,9 @@ def _rule(f: _File, node: Node, envs: set[str]) -> Rule:
                 try:
                     sev.add(Severity.parse(text))
                 except KeyError:
-                    raise f.error(item, f"unknown severity `{text}` (expected high, low or none)") from None
+                    raise f.error(
+                        item, f"unknown severity `{text}` (expected high, low or none)"
+                    ) from None
             kw["severities"] = frozenset(sev)
         for key in ("objects", "object"):
             if key in m:
@@ -214,7 +242,9 @@ def _rule(f: _File, node: Node, envs: set[str]) -> Rule:
         names = set()
         for text, item in f.strings(d["in"], "in"):
             if envs and text not in envs:
-                raise f.error(item, f"unknown environment `{text}` (defined: {', '.join(sorted(envs))})")
+                raise f.error(
+                    item, f"unknown environment `{text}` (defined: {', '.join(sorted(envs))})"
+                )
             names.add(text)
         kw["environments"] = frozenset(names)
     if "hours" in d:
@@ -223,7 +253,9 @@ def _rule(f: _File, node: Node, envs: set[str]) -> Rule:
         days = set()
         for text, item in f.strings(d["days"], "days"):
             if text[:3].lower() not in _DAYS:
-                raise f.error(item, f"unknown day `{text}` (expected mon, tue, wed, thu, fri, sat, sun)")
+                raise f.error(
+                    item, f"unknown day `{text}` (expected mon, tue, wed, thu, fri, sat, sun)"
+                )
             days.add(_DAYS[text[:3].lower()])
         kw["days"] = frozenset(days)
     for key in ("users", "groups"):
@@ -279,7 +311,10 @@ def parse_layer(name: str, text: str, known_envs: set[str]) -> dict[str, Any]:
     if "unknown_environment" in d:
         name_ = f.scalar(d["unknown_environment"], "unknown_environment")
         if name_ not in envs:
-            raise f.error(d["unknown_environment"], f"unknown environment `{name_}` (defined: {', '.join(sorted(envs))})")
+            raise f.error(
+                d["unknown_environment"],
+                f"unknown environment `{name_}` (defined: {', '.join(sorted(envs))})",
+            )
         out["unknown_environment"] = name_
     if "rules" in d:
         node = d["rules"]

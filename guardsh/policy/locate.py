@@ -38,9 +38,9 @@ def _values(fm: FieldMatch, target: Target, snapshot: Snapshot) -> list[tuple[st
 
 def _excluded(env: Environment, field: str, value: str) -> bool:
     for ex in env.exclude:
-        if ex.field == field or (ex.field == "names" and field in NAME_FIELDS):
-            if any(p.match(value) for p in ex.patterns):
-                return True
+        applies = ex.field == field or (ex.field == "names" and field in NAME_FIELDS)
+        if applies and any(p.match(value) for p in ex.patterns):
+            return True
     return False
 
 
@@ -64,8 +64,14 @@ def classify(target: Target, snapshot: Snapshot, policy: Policy) -> Evidence:
             break
     if target.kind == "db" and (target.get("db_host") or "") in _LOCAL_DB:
         # a local socket or localhost is as dangerous as the machine it is on
-        host = classify(Target("local", (("hostname", target.get("hostname") or snapshot.hostname),)), snapshot, policy)
-        if host.field != "unknown_environment" and (found is None or policy.rank(host.environment) < policy.rank(found.environment)):
+        host = classify(
+            Target("local", (("hostname", target.get("hostname") or snapshot.hostname),)),
+            snapshot,
+            policy,
+        )
+        if host.field != "unknown_environment" and (
+            found is None or policy.rank(host.environment) < policy.rank(found.environment)
+        ):
             found = host
     if found is None:
         return Evidence(policy.unknown_environment, "unknown_environment", "", "")

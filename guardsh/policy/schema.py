@@ -11,15 +11,37 @@ from guardsh.model import Requirement, Severity
 
 # Target fields that `names:` stands for.
 NAME_FIELDS = (
-    "hostname", "ssh_host", "ssh_hostname", "kube_context", "kube_cluster", "kube_cluster_server",
-    "db_host", "db_name", "aws_profile", "gcp_project", "azure_subscription",
-    "terraform_workspace", "docker_host", "container",
-)  # fmt: skip
+    "hostname",
+    "ssh_host",
+    "ssh_hostname",
+    "kube_context",
+    "kube_cluster",
+    "kube_cluster_server",
+    "db_host",
+    "db_name",
+    "aws_profile",
+    "gcp_project",
+    "azure_subscription",
+    "terraform_workspace",
+    "docker_host",
+    "container",
+)
 
 MATCH_FIELDS = frozenset(NAME_FIELDS) | {
-    "names", "kube_namespace", "kube_user", "db_url", "db_port", "db_user", "db_engine",
-    "aws_region", "ssh_user", "cwd", "var", "tf_var_file", "terraform_dir",
-}  # fmt: skip
+    "names",
+    "kube_namespace",
+    "kube_user",
+    "db_url",
+    "db_port",
+    "db_user",
+    "db_engine",
+    "aws_region",
+    "ssh_user",
+    "cwd",
+    "var",
+    "tf_var_file",
+    "terraform_dir",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,8 +74,10 @@ class Unwrapper:
         value = " ".join(w.value for w in words)
         outer = Span(words[0].span.start, words[-1].span.end)
         src = Source.of(value, self._shift(words, value), outer)
-        inner = scope.remote_child() if frame.remote else scope.child(
-            list(positional) if positional is not None else None
+        inner = (
+            scope.remote_child()
+            if frame.remote
+            else scope.child(list(positional) if positional is not None else None)
         )
         aliases = {} if frame.remote else self.snapshot.aliases
         script = parse_script(src, inner, aliases)
@@ -86,9 +88,9 @@ class Unwrapper:
         """Where `value` stands verbatim in the line, if it does."""
         first, last = words[0].span, words[-1].span
         line = self.line
-        if len(words) == 1 and line[first.start : first.start + 1] in ("'", '"'):
-            if line[first.start + 1 : first.end - 1] == value:
-                return first.start + 1
+        quoted = len(words) == 1 and line[first.start : first.start + 1] in ("'", '"')
+        if quoted and line[first.start + 1 : first.end - 1] == value:
+            return first.start + 1
         if line[first.start : last.end] == value:
             return first.start
         return None
@@ -135,13 +137,14 @@ class Unwrapper:
             return
         peels = self._peel(name, argv)
         if peels is None:
-            if name in _SHELLS and stdin is not None and not _has_operand(argv):
-                if stdin.text is not None:
-                    sub = _Frame(frame.target, frame.via + (f"{name} <stdin",), user, env, None,
-                                 frame.remote, depth + 1)  # fmt: skip
-                    word = Word(stdin.text, stdin.span)
-                    yield from self.text([word], Scope({}, self.snapshot.home), sub, cwd)
-                    return
+            piped = stdin is not None and stdin.text is not None
+            if name in _SHELLS and piped and not _has_operand(argv):
+                assert stdin is not None and stdin.text is not None
+                via = (*frame.via, f"{name} <stdin")
+                sub = _Frame(frame.target, via, user, env, None, frame.remote, depth + 1)
+                word = Word(stdin.text, stdin.span)
+                yield from self.text([word], Scope({}, self.snapshot.home), sub, cwd)
+                return
             yield inv
             return
         if any(p.keep_self for p in peels):
@@ -171,7 +174,7 @@ class Unwrapper:
         inner_stdin = None if p.consumes_stdin else stdin
         sub = _Frame(
             p.target or frame.target,
-            frame.via + (p.via,),
+            (*frame.via, p.via),
             p.user or user,
             env + p.env,
             inner_stdin if (p.text or p.file) else None,
@@ -196,7 +199,9 @@ class Unwrapper:
         if p.stdin_items:
             argvs = _with_items(p, stdin, cmd.span)
         for argv in argvs:
-            yield from self.command(argv, cmd, inner_stdin, sub, sub.env, sub.user, new_cwd, functions)
+            yield from self.command(
+                argv, cmd, inner_stdin, sub, sub.env, sub.user, new_cwd, functions
+            )
 
     def _call(
         self,
@@ -228,8 +233,15 @@ class Unwrapper:
             scope = self._scope().child([w.value for w in argv])
             src = Source.of(body, shift, span if shift is None else cmd.span)
             script = parse_script(src, scope, self.snapshot.aliases)
-            sub = _Frame(frame.target, frame.via + (f"function {name}",), user, env, stdin,
-                         frame.remote, frame.depth + 1)  # fmt: skip
+            sub = _Frame(
+                frame.target,
+                (*frame.via, f"function {name}"),
+                user,
+                env,
+                stdin,
+                frame.remote,
+                frame.depth + 1,
+            )
             merged = {**functions, **script.functions}
             yield from self.script(Script(script.commands, merged, script.errors), scope, sub, cwd)
         finally:

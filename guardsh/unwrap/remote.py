@@ -47,9 +47,21 @@ def kubectl_exec(argv: Argv, snapshot: Snapshot, facts: Facts) -> list[Peel] | N
     p = parse_argv(
         argv[1:],
         short_value="cnf",
-        long_value={"container", "namespace", "context", "kubeconfig", "cluster", "user",
-                    "filename", "pod-running-timeout", "server", "token", "as", "request-timeout"},
-    )  # fmt: skip
+        long_value={
+            "container",
+            "namespace",
+            "context",
+            "kubeconfig",
+            "cluster",
+            "user",
+            "filename",
+            "pod-running-timeout",
+            "server",
+            "token",
+            "as",
+            "request-timeout",
+        },
+    )
     ops = [w.value for w in p.operands]
     if len(ops) < 2 or ops[0] != "exec":
         return None
@@ -61,11 +73,12 @@ def kubectl_exec(argv: Argv, snapshot: Snapshot, facts: Facts) -> list[Peel] | N
     ctx_word = p.value("--context")
     ns_word = p.value("-n", "--namespace")
     target = targets.kube(
-        snapshot, facts,
+        snapshot,
+        facts,
         context=ctx_word.value if ctx_word else None,
         namespace=ns_word.value if ns_word else None,
         kube_pod=pod,
-    )  # fmt: skip
+    )
     return [Peel(via=f"kubectl exec {pod}", argv=tuple(inner), target=target, keep_self=True)]
 
 
@@ -73,8 +86,12 @@ def docker_exec(argv: Argv, snapshot: Snapshot, facts: Facts) -> list[Peel] | No
     words = list(argv[1:])
     host = None
     # global options before the subcommand: -H/--host, --context, -c
-    g = parse_argv(words, short_value="Hc", long_value={"host", "context", "config", "log-level"},
-                   stop_at_operand=True)  # fmt: skip
+    g = parse_argv(
+        words,
+        short_value="Hc",
+        long_value={"host", "context", "config", "log-level"},
+        stop_at_operand=True,
+    )
     host_word = g.value("-H", "--host")
     host = host_word.value if host_word else None
     rest = list(g.rest)
@@ -97,9 +114,13 @@ def docker_exec(argv: Argv, snapshot: Snapshot, facts: Facts) -> list[Peel] | No
         fields = [("container", container), ("hostname", h), ("docker_host", host)]
     target = Target("container", tuple(fields))
     return [
-        Peel(via=f"{argv[0].value} exec {container}", argv=tuple(p.rest[1:]), target=target,
-             keep_self=True)
-    ]  # fmt: skip
+        Peel(
+            via=f"{argv[0].value} exec {container}",
+            argv=tuple(p.rest[1:]),
+            target=target,
+            keep_self=True,
+        )
+    ]
 
 
 REMOTE.update(

@@ -43,21 +43,27 @@ def printf_text(args: list[Word]) -> str | None:
     fmt, values = args[0].value, [w.value for w in args[1:]]
     out: list[str] = []
     while True:
-        it = iter(values)
-        consumed = 0
-
-        def repl(m: re.Match[str]) -> str:
-            nonlocal consumed
-            if m.group(0) == "%%":
-                return "%"
-            consumed += 1
-            return next(it, "")
-
-        out.append(ansi_c(_PRINTF_SPEC.sub(repl, fmt)))
+        text, consumed = _printf_once(fmt, values)
+        out.append(text)
         values = values[consumed:]
         if not values or consumed == 0:
             break
     return "".join(out)
+
+
+def _printf_once(fmt: str, values: list[str]) -> tuple[str, int]:
+    """One pass of the format over `values`; how many values it took."""
+    it = iter(values)
+    consumed = 0
+
+    def repl(m: re.Match[str]) -> str:
+        nonlocal consumed
+        if m.group(0) == "%%":
+            return "%"
+        consumed += 1
+        return next(it, "")
+
+    return ansi_c(_PRINTF_SPEC.sub(repl, fmt)), consumed
 
 
 def resolve(path: str, cwd: str) -> str:
@@ -84,7 +90,9 @@ def command_stdin(
             return Stdin(read_file(path), f"file:{path}", r.target.span)
     if cmd.pipe_from is not None:
         producer = script.commands[cmd.pipe_from]
-        return Stdin(_output(producer, script, read_file, cwd, depth), _source(producer), producer.span)
+        return Stdin(
+            _output(producer, script, read_file, cwd, depth), _source(producer), producer.span
+        )
     return inherited
 
 

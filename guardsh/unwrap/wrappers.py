@@ -79,14 +79,43 @@ def sudo(argv: Argv) -> list[Peel] | None:
     p = parse_argv(
         argv[1:],
         short_value="ughpCDrtTUa",
-        long_value={"user", "group", "host", "prompt", "close-from", "chdir", "role", "type",
-                    "command-timeout", "other-user", "auth-type", "login-class", "chroot"},
+        long_value={
+            "user",
+            "group",
+            "host",
+            "prompt",
+            "close-from",
+            "chdir",
+            "role",
+            "type",
+            "command-timeout",
+            "other-user",
+            "auth-type",
+            "login-class",
+            "chroot",
+        },
         stop_at_operand=True,
-    )  # fmt: skip
-    if p.has("-l", "--list", "-v", "--validate", "-k", "--reset-timestamp", "-K",
-             "--remove-timestamp", "-V", "--version", "-h", "--help", "-e", "--edit"):  # fmt: skip
-        if not p.rest:
-            return None
+    )
+    if (
+        p.has(
+            "-l",
+            "--list",
+            "-v",
+            "--validate",
+            "-k",
+            "--reset-timestamp",
+            "-K",
+            "--remove-timestamp",
+            "-V",
+            "--version",
+            "-h",
+            "--help",
+            "-e",
+            "--edit",
+        )
+        and not p.rest
+    ):
+        return None
     env, rest = _split_assignments(p.rest)
     user_word = p.value("-u", "--user")
     user = user_word.value if user_word is not None else "root"
@@ -111,10 +140,16 @@ def env_(argv: Argv) -> list[Peel] | None:
     p = parse_argv(
         argv[1:],
         short_value="uCS",
-        long_value={"unset", "chdir", "split-string", "default-signal", "ignore-signal",
-                    "block-signal"},
+        long_value={
+            "unset",
+            "chdir",
+            "split-string",
+            "default-signal",
+            "ignore-signal",
+            "block-signal",
+        },
         stop_at_operand=True,
-    )  # fmt: skip
+    )
     split = p.value("-S", "--split-string")
     env, rest = _split_assignments(p.rest)
     if split is not None:
@@ -123,11 +158,16 @@ def env_(argv: Argv) -> list[Peel] | None:
     return _after(rest, "env", env=env, cwd=chdir.value if chdir else None)
 
 
-def _simple(name: str, short_value: str = "", long_value: frozenset[str] = frozenset(),
-            skip_operands: int = 0) -> None:  # fmt: skip
+def _simple(
+    name: str,
+    short_value: str = "",
+    long_value: frozenset[str] = frozenset(),
+    skip_operands: int = 0,
+) -> None:
     def peel(argv: Argv) -> list[Peel] | None:
-        p = parse_argv(argv[1:], short_value=short_value, long_value=long_value,
-                       stop_at_operand=True)  # fmt: skip
+        p = parse_argv(
+            argv[1:], short_value=short_value, long_value=long_value, stop_at_operand=True
+        )
         rest = p.rest[skip_operands:]
         return _after(rest, name)
 
@@ -159,8 +199,9 @@ def nice(argv: Argv) -> list[Peel] | None:
 
 @peeler("ionice")
 def ionice(argv: Argv) -> list[Peel] | None:
-    p = parse_argv(argv[1:], short_value="cnp", long_value={"class", "classdata", "pid"},
-                   stop_at_operand=True)  # fmt: skip
+    p = parse_argv(
+        argv[1:], short_value="cnp", long_value={"class", "classdata", "pid"}, stop_at_operand=True
+    )
     if p.has("-p", "--pid"):
         return None  # changes another process's priority; runs nothing
     return _after(p.rest, "ionice")
@@ -232,8 +273,9 @@ def shell(argv: Argv) -> list[Peel] | None:
     if operands:
         if not operands[0].known:
             return None
-        return [Peel(via=argv[0].value, file=operands[0],
-                     positional=tuple(w.value for w in operands))]  # fmt: skip
+        return [
+            Peel(via=argv[0].value, file=operands[0], positional=tuple(w.value for w in operands))
+        ]
     return None  # reads commands from stdin or the terminal: see the engine
 
 
@@ -242,9 +284,16 @@ def su(argv: Argv) -> list[Peel] | None:
     p = parse_argv(
         argv[1:],
         short_value="cgGsuw",
-        long_value={"command", "group", "supp-group", "shell", "session-command", "user",
-                    "whitelist-environment"},
-    )  # fmt: skip
+        long_value={
+            "command",
+            "group",
+            "supp-group",
+            "shell",
+            "session-command",
+            "user",
+            "whitelist-environment",
+        },
+    )
     text = p.value("-c", "--command", "--session-command")
     operands = [w for w in p.operands if w.value != "-"]
     user_word = p.value("-u", "--user")
@@ -274,10 +323,19 @@ def xargs(argv: Argv) -> list[Peel] | None:
     p = parse_argv(
         argv[1:],
         short_value="adEILnPs",
-        long_value={"arg-file", "delimiter", "eof", "replace", "max-lines", "max-args",
-                    "max-procs", "max-chars", "process-slot-var"},
+        long_value={
+            "arg-file",
+            "delimiter",
+            "eof",
+            "replace",
+            "max-lines",
+            "max-args",
+            "max-procs",
+            "max-chars",
+            "process-slot-var",
+        },
         stop_at_operand=True,
-    )  # fmt: skip
+    )
     replace = p.value("-I", "--replace")
     if replace is None and p.has("-i"):
         replace = Word("{}")
@@ -289,9 +347,15 @@ def xargs(argv: Argv) -> list[Peel] | None:
         sep = delim.value.encode().decode("unicode_escape") if "\\" in delim.value else delim.value
     inner = tuple(p.rest) or (Word("echo"),)
     return [
-        Peel(via="xargs", argv=inner, stdin_items=True, consumes_stdin=True,
-             replace=replace.value if replace else None, separator=sep)
-    ]  # fmt: skip
+        Peel(
+            via="xargs",
+            argv=inner,
+            stdin_items=True,
+            consumes_stdin=True,
+            replace=replace.value if replace else None,
+            separator=sep,
+        )
+    ]
 
 
 @peeler("parallel")
@@ -299,8 +363,9 @@ def parallel(argv: Argv) -> list[Peel] | None:
     words = list(argv[1:])
     cut = next((i for i, w in enumerate(words) if w.value in (":::", "::::")), len(words))
     cmd, items = words[:cut], words[cut + 1 :]
-    p = parse_argv(cmd, short_value="jSI", long_value={"jobs", "sshlogin", "joblog"},
-                   stop_at_operand=True)  # fmt: skip
+    p = parse_argv(
+        cmd, short_value="jSI", long_value={"jobs", "sshlogin", "joblog"}, stop_at_operand=True
+    )
     inner = tuple(p.rest)
     if not inner:
         return None
@@ -308,8 +373,10 @@ def parallel(argv: Argv) -> list[Peel] | None:
         peels = []
         for item in items[:16]:
             if "{}" in " ".join(w.value for w in inner):
-                args = tuple(Word(w.value.replace("{}", item.value), w.span, w.known and item.known)
-                             for w in inner)  # fmt: skip
+                args = tuple(
+                    Word(w.value.replace("{}", item.value), w.span, w.known and item.known)
+                    for w in inner
+                )
             else:
                 args = (*inner, item)
             peels.append(Peel(via="parallel", argv=args))

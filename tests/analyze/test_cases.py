@@ -72,7 +72,9 @@ def test_every_action_is_documented_and_has_firing_and_quiet_cases() -> None:
         quiet |= q
     undocumented = (firing | quiet) - set(ACTIONS) - {None}
     assert not undocumented, f"actions used in cases but not documented: {sorted(undocumented)}"
-    assert not set(ACTIONS) - firing, f"actions with no firing case: {sorted(set(ACTIONS) - firing)}"
+    assert not set(ACTIONS) - firing, (
+        f"actions with no firing case: {sorted(set(ACTIONS) - firing)}"
+    )
     assert not set(ACTIONS) - quiet, f"actions with no quiet case: {sorted(set(ACTIONS) - quiet)}"
 
 
@@ -86,4 +88,6 @@ def test_analyzers_only_emit_documented_actions() -> None:
         except Exception:
             continue
         emitted |= {f.action for f in decision.findings}
-    assert not emitted - set(ACTIONS), f"undocumented actions emitted: {sorted(emitted - set(ACTIONS))}"
+    assert not emitted - set(ACTIONS), (
+        f"undocumented actions emitted: {sorted(emitted - set(ACTIONS))}"
+    )

@@ -12,11 +12,17 @@ import pytest
 from guardsh.exitcodes import Exit
 
 
-def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "guardsh", "check", *args],
-        input=stdin, capture_output=True, text=True, timeout=60, env=env,
-    )  # fmt: skip
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
 
 
 def test_exit_0_for_read_only_in_production() -> None:
@@ -34,13 +40,18 @@ def test_exit_10_and_json_for_the_foundation_story() -> None:
     f = data["findings"][0]
     assert set(f) >= {"action", "object", "severity", "target", "environment", "evidence"}
     assert (f["action"], f["object"], f["severity"]) == (
-        "fs.delete_recursive", "/var/lib/postgresql/15/main", "high")  # fmt: skip
+        "fs.delete_recursive",
+        "/var/lib/postgresql/15/main",
+        "high",
+    )
     assert f["evidence"]["text"] == "rm -rf /var/lib/postgresql/15/main"
 
 
 def test_exit_20_when_denied(tmp_path: Path) -> None:
     policy = tmp_path / "deny.yaml"
-    policy.write_text("rules:\n  - id: no-drop\n    match: {actions: [fs.delete_recursive]}\n    require: deny\n")
+    policy.write_text(
+        "rules:\n  - id: no-drop\n    match: {actions: [fs.delete_recursive]}\n    require: deny\n"
+    )
     r = run("--policy", str(policy), "--json", "--", "rm -rf /srv/x")
     assert r.returncode == Exit.DENIED, r.stderr
     assert "no-drop" in json.loads(r.stdout)["rules"]
@@ -74,8 +85,17 @@ def test_vars_replace_the_callers_environment() -> None:
 
 def test_aliases_hostname_and_cwd(tmp_path: Path) -> None:
     (tmp_path / "ops.sh").write_text("rm -rf /srv/old\n")
-    r = run("--json", "--hostname", "prod-app-1", "--cwd", str(tmp_path), "--alias", "clean=source ops.sh",
-            "--", "clean")  # fmt: skip
+    r = run(
+        "--json",
+        "--hostname",
+        "prod-app-1",
+        "--cwd",
+        str(tmp_path),
+        "--alias",
+        "clean=source ops.sh",
+        "--",
+        "clean",
+    )
     data = json.loads(r.stdout)
     assert data["environment"] == "production"
     assert [f["object"] for f in data["findings"]] == ["/srv/old"]
@@ -102,5 +122,12 @@ def test_batch_answers_every_line_in_order_and_survives_bad_lines() -> None:
 
 @pytest.mark.parametrize("code", list(Exit))
 def test_exit_codes_are_stable(code: Exit) -> None:
-    expected = {"OK": 0, "FAILURE": 1, "USAGE": 2, "NEEDS_CONFIRMATION": 10, "DENIED": 20, "REFUSED": 126}
+    expected = {
+        "OK": 0,
+        "FAILURE": 1,
+        "USAGE": 2,
+        "NEEDS_CONFIRMATION": 10,
+        "DENIED": 20,
+        "REFUSED": 126,
+    }
     assert int(code) == expected[code.name]

@@ -16,8 +16,11 @@ from tests.factories import argvs, script
         ("a | b | c", [["a"], ["b"], ["c"]]),
         ("(cd /x && rm -r y) | tee log", [["cd", "/x"], ["rm", "-r", "y"], ["tee", "log"]]),
         ("{ a; b; } > out", [["a"], ["b"]]),
-        ("if test -f x; then rm x; elif y; then z; else w; fi", [["test", "-f", "x"], ["rm", "x"], ["y"], ["z"], ["w"]]),
-        ("while read l; do rm \"$l\"; done < list", [["read", "l"], ["rm", "$l"]]),
+        (
+            "if test -f x; then rm x; elif y; then z; else w; fi",
+            [["test", "-f", "x"], ["rm", "x"], ["y"], ["z"], ["w"]],
+        ),
+        ('while read l; do rm "$l"; done < list', [["read", "l"], ["rm", "$l"]]),
         ("case $x in a) rm y;; *) z;; esac", [["rm", "y"], ["z"]]),
         ("! rm x", [["rm", "x"]]),
         ("[[ -f x ]] && rm x", [["rm", "x"]]),
@@ -27,7 +30,7 @@ from tests.factories import argvs, script
         ("ls # rm -rf /", [["ls"]]),
         ("f() { rm -rf /; }", []),
         ("for i in a b; do rm $i; done", [["rm", "$i"]]),
-        ("echo \"$(rm -rf /tmp/x)\"", [["rm", "-rf", "/tmp/x"], ["echo", "$(rm -rf /tmp/x)"]]),
+        ('echo "$(rm -rf /tmp/x)"', [["rm", "-rf", "/tmp/x"], ["echo", "$(rm -rf /tmp/x)"]]),
     ],
 )
 def test_commands_in_execution_order(line: str, expected: list[list[str]]) -> None:
@@ -77,7 +80,7 @@ def test_glob_is_marked_only_when_unquoted() -> None:
 
 def test_assignments_earlier_in_the_line_are_followed() -> None:
     assert argvs("D=/srv/data; rm -rf $D") == [["rm", "-rf", "/srv/data"]]
-    assert argvs("export D=/srv/x && rm -rf \"$D\"") == [["rm", "-rf", "/srv/x"]]
+    assert argvs('export D=/srv/x && rm -rf "$D"') == [["rm", "-rf", "/srv/x"]]
     assert argvs("D=$(mktemp); rm -rf $D")[-1] == ["rm", "-rf", "$D"]
     assert argvs("unset HOME2; rm -rf ${HOME2:-/srv}")[-1] == ["rm", "-rf", "/srv"]
 

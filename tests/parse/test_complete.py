@@ -36,7 +36,7 @@ def test_open_constructs_are_found_with_their_column(line: str, what: str, col: 
         "ls",
         'echo "a\\"b"',
         "echo 'it'\\''s'",
-        "echo \"$(date \"+%F\")\"",
+        'echo "$(date "+%F")"',
         "cat <<EOF\nbody\nEOF",
         "cat <<EOF\nbody\nEOF\n",
         "cat <<-EOF\n\tbody\n\tEOF\n",

@@ -72,7 +72,9 @@ def test_sudo_records_the_user_and_via() -> None:
 
 
 def test_ssh_target_and_remote_variables_stay_unknown() -> None:
-    inv = invocations("ssh deploy@prod-db-1 'rm -rf $HOME/data'", variables={"HOME": "/home/op"})[-1]
+    inv = invocations("ssh deploy@prod-db-1 'rm -rf $HOME/data'", variables={"HOME": "/home/op"})[
+        -1
+    ]
     assert inv.target.kind == "ssh"
     assert inv.target.get("ssh_host") == "prod-db-1"
     assert inv.target.get("ssh_user") == "deploy"
@@ -84,7 +86,11 @@ def test_kubectl_exec_target_names_the_pod_and_keeps_kubectl() -> None:
     assert [i.program for i in invs] == ["kubectl", "psql"]
     t = invs[1].target
     assert (t.kind, t.get("kube_context"), t.get("kube_namespace"), t.get("kube_pod")) == (
-        "kube", "prod-eu", "payments", "api-0")  # fmt: skip
+        "kube",
+        "prod-eu",
+        "payments",
+        "api-0",
+    )
 
 
 def test_find_exec_runs_the_command_and_keeps_find() -> None:
@@ -102,7 +108,12 @@ def test_xargs_with_unknown_items_marks_them_unknown() -> None:
 
 def test_xargs_replace_makes_one_invocation_per_item() -> None:
     invs = invocations("printf 'a\\nb\\n' | xargs -I{} rm -rf /srv/{}")
-    assert [w.value for i in invs if i.program == "rm" for w in i.args] == ["-rf", "/srv/a", "-rf", "/srv/b"]
+    assert [w.value for i in invs if i.program == "rm" for w in i.args] == [
+        "-rf",
+        "/srv/a",
+        "-rf",
+        "/srv/b",
+    ]
 
 
 def test_stdin_from_echo_cat_file_heredoc_and_redirect() -> None:
@@ -139,12 +150,12 @@ def test_source_reads_the_file_through_facts() -> None:
 
 
 def test_functions_get_positional_arguments_and_recursion_stops() -> None:
-    assert ("rm", ["-rf", "/a"]) in progs("f() { rm -rf \"$1\"; }; f /a")
+    assert ("rm", ["-rf", "/a"]) in progs('f() { rm -rf "$1"; }; f /a')
     assert progs("f() { f; }; f") == []
 
 
 def test_session_functions_come_from_the_snapshot() -> None:
-    found = progs("cleanup /srv", functions={"cleanup": "rm -rf \"$1\"/tmp"})
+    found = progs("cleanup /srv", functions={"cleanup": 'rm -rf "$1"/tmp'})
     assert found == [("rm", ["-rf", "/srv/tmp"])]
 
 
