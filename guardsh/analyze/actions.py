@@ -60,15 +60,15 @@ ACTIONS: dict[str, str] = {
     "cloud.stop": "stop / deallocate / restart of cloud instances",
     "cloud.modify": "modify-* / patch / update of cloud resources",
     # services and the system
-    "service.stop": "systemctl stop|kill|mask, service X stop",
+    "service.stop": "systemctl stop|kill|mask|freeze|isolate, service X stop",
     "service.restart": "systemctl restart|reload, service X restart",
-    "service.disable": "systemctl disable|mask",
-    "system.shutdown": "shutdown, halt, poweroff, init 0",
+    "service.disable": "systemctl disable|mask, rc-update del, update-rc.d disable, chkconfig off",
+    "system.shutdown": "shutdown, halt, poweroff, init 0|1, suspend/hibernate, rescue/emergency",
     "system.reboot": "reboot, init 6, shutdown -r",
-    "system.crontab_remove": "crontab -r: every scheduled job of a user removed",
+    "system.crontab_remove": "crontab -r, crontab FILE|-: every scheduled job replaced or removed",
     # git
     "git.force_push": "git push --force / -f / +ref / --force-with-lease",
-    "git.reset_hard": "git reset --hard",
+    "git.reset_hard": "git reset --hard, checkout/restore of everything, worktree remove --force",
     "git.clean": "git clean -f (incl. -d, -x)",
     "git.delete_remote_branch": "git push --delete / :branch",
     "git.delete_branch": "git branch -D",
@@ -84,12 +84,12 @@ ACTIONS: dict[str, str] = {
     "mongo.drop_other": "dropIndex(es), dropUser/dropRole (low); dropAllUsers/dropAllRoles (high)",
     "mongo.shutdown": "db.shutdownServer(), runCommand({shutdown: 1})",
     # containers
-    "container.remove": "docker/podman rm, rmi, compose down",
-    "container.kill": "docker/podman kill / stop",
+    "container.remove": "docker/podman rm, rmi, volume/network/secret/stack rm, compose down",
+    "container.kill": "docker/podman kill, stop, restart, pause",
     "container.prune": "docker/podman system|volume|container|image prune, compose down -v",
     # network
     "net.firewall_flush": "iptables -F/-X/-P DROP, nft flush ruleset, ufw disable",
-    "net.link_down": "ip link set ... down, ifdown",
+    "net.link_down": "ip link set down, ifdown, address flush, default route removed, nmcli down",
     # shells
     "shell.escape": "an interactive shell that leaves the guard: bash, sudo -i/-s, su -",
     "shell.opaque": "a program or text that cannot be known statically",
