@@ -172,8 +172,13 @@ class Unwrapper:
         outer: Invocation,
     ) -> Iterator[Invocation]:
         inner_stdin = None if p.consumes_stdin else stdin
+        target = p.target or frame.target
+        if p.target is not None and p.inherit_target:
+            own = {k for k, _ in p.target.fields}
+            keep = tuple((k, v) for k, v in frame.target.fields if k not in own)
+            target = Target(p.target.kind, p.target.fields + keep)
         sub = _Frame(
-            p.target or frame.target,
+            target,
             (*frame.via, p.via),
             p.user or user,
             env + p.env,

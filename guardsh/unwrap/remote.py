@@ -108,19 +108,17 @@ def docker_exec(argv: Argv, snapshot: Snapshot, facts: Facts) -> list[Peel] | No
     if len(p.rest) < 2:
         return None
     container = p.rest[0].value
-    fields = [("container", container), ("hostname", snapshot.hostname)]
+    fields = [("container", container)]
+    context = g.value("--context") or g.value("-c")
+    if context is not None:
+        fields.append(("docker_context", context.value))
     if host:
         h = host.split("://", 1)[-1].split("@")[-1].split(":")[0]
-        fields = [("container", container), ("hostname", h), ("docker_host", host)]
+        fields += [("hostname", h), ("docker_host", host)]
     target = Target("container", tuple(fields))
-    return [
-        Peel(
-            via=f"{argv[0].value} exec {container}",
-            argv=tuple(p.rest[1:]),
-            target=target,
-            keep_self=True,
-        )
-    ]
+    via = f"{argv[0].value} exec {container}"
+    inner = tuple(p.rest[1:])
+    return [Peel(via=via, argv=inner, target=target, keep_self=True, inherit_target=not host)]
 
 
 REMOTE.update(

@@ -34,6 +34,7 @@ class Peel:
     target: Target | None = None  # the inner command runs there
     remote: bool = False  # the text is expanded by another host's shell
     keep_self: bool = False  # analyze the wrapper's own invocation too
+    inherit_target: bool = False  # `target` runs on the current host: keep its fields
     stdin_items: bool = False  # append/replace words from stdin (xargs)
     replace: str | None = None  # xargs -I / parallel placeholder
     separator: str | None = None  # xargs -0 / -d: how stdin splits into items
@@ -205,6 +206,26 @@ def ionice(argv: Argv) -> list[Peel] | None:
     if p.has("-p", "--pid"):
         return None  # changes another process's priority; runs nothing
     return _after(p.rest, "ionice")
+
+
+@peeler("ip")
+def ip_netns(argv: Argv) -> list[Peel] | None:
+    """`ip netns exec NS CMD` runs CMD in a network namespace of this host."""
+    words = [w.value for w in argv[1:4]]
+    if words[:2] != ["netns", "exec"] or len(argv) < 5:
+        return None
+    return [Peel(via=f"ip netns exec {argv[3].value}", argv=tuple(argv[4:]))]
+
+
+@peeler("nsenter")
+def nsenter(argv: Argv) -> list[Peel] | None:
+    p = parse_argv(
+        argv[1:],
+        short_value="tSGwr",
+        long_value={"target", "setuid", "setgid", "wd", "root"},
+        stop_at_operand=True,
+    )
+    return _after(p.rest, "nsenter")
 
 
 @peeler("exec")

@@ -163,3 +163,22 @@ def test_nested_text_evidence_points_into_the_quoted_string() -> None:
     line = "sudo bash -c 'rm -rf /var/lib/x'"
     inv = invocations(line)[-1]
     assert line[inv.span.start : inv.span.end] == "rm -rf /var/lib/x"
+
+
+def test_docker_exec_keeps_the_host_it_runs_on() -> None:
+    inv = invocations("ssh prod-1 docker exec db reboot")[-1]
+    assert inv.program == "reboot"
+    assert (inv.target.kind, inv.target.get("container"), inv.target.get("ssh_host")) == (
+        "container",
+        "db",
+        "prod-1",
+    )
+    local = invocations("docker --context prod exec db reboot")[-1]
+    assert local.target.get("docker_context") == "prod"
+    assert local.target.get("hostname") == "host-1"
+
+
+def test_namespace_runners_are_peeled() -> None:
+    assert progs("ip netns exec blue rm -rf /x")[-1] == ("rm", ["-rf", "/x"])
+    assert progs("nsenter -t 1 -m -u rm /x")[-1] == ("rm", ["/x"])
+    assert progs("ip netns list") == [("ip", ["netns", "list"])]
