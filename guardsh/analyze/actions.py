@@ -56,9 +56,14 @@ ACTIONS: dict[str, str] = {
     "terraform.apply": "terraform apply, import",
     "terraform.state_rm": "terraform state rm|mv|push|replace-provider, force-unlock",
     "terraform.taint": "terraform taint",
+    "terraform.workspace_switch": "terraform workspace select NAME: later runs hit another workspace",
     "cloud.delete": "aws/gcloud/az/doctl delete, terminate, rm -r",
     "cloud.stop": "stop / deallocate / restart of cloud instances",
     "cloud.modify": "modify-* / patch / update of cloud resources",
+    "cloud.context_switch": (
+        "gcloud config set project, az account set, doctl auth switch: later commands hit "
+        "another account"
+    ),
     # services and the system
     "service.stop": "systemctl stop|kill|mask|freeze|isolate, service X stop",
     "service.restart": "systemctl restart|reload, service X restart",
