@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 
 from guardsh.facts import files, host
-from guardsh.facts.kubeconfig import load_from_environ
+from guardsh.facts.kubeconfig import load_from_environ, loader
 from guardsh.model import Facts, Snapshot
 
 
@@ -46,7 +46,7 @@ def facts(snap: Snapshot) -> Facts:
         proc=_proc_reader(),
         kube=kube.contexts,
         kube_current=kube.current,
-        extra={"kube_errors": kube.errors},
+        extra={"kube_errors": kube.errors, "kubeconfig": loader(snap.cwd)},
     )
 
 

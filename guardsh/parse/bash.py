@@ -217,6 +217,8 @@ class _Walker:
 
     def heredoc(self, node: Node, src: Source, depth: int, first: int) -> None:
         owner = self._owner(first, node.start_byte)
+        if owner is not None:
+            self._recover_gap(owner, node, src)
         start = body = None
         strip_tabs = False
         pipe_next = False
@@ -254,6 +256,20 @@ class _Walker:
                 text = "\n".join(ln.lstrip("\t") for ln in text.split("\n"))
             span = src.span(body.start_byte, body.end_byte)
         owner.stdin = Stdin(text, "heredoc", span)
+
+    def _recover_gap(self, owner: _Cmd, node: Node, src: Source) -> None:
+        """tree-sitter-bash drops a lone `-` written right before `<<` (`cat - <<EOF`,
+        `kubectl apply -f - <<EOF`); put the skipped words back on the command."""
+        gap = src.data[owner.end_byte : node.start_byte]
+        if not gap.strip() or owner.end_byte > node.start_byte:
+            return
+        pos = owner.end_byte
+        for raw in gap.split():
+            start = src.data.index(raw, pos)
+            pos = start + len(raw)
+            text = raw.decode("utf-8", "surrogateescape")
+            owner.words.append(Word(text, src.span(start, pos), known=True))
+        owner.end_byte = pos
 
     def _heredoc_text(self, body: Node, src: Source) -> str:
         parts: list[str] = []

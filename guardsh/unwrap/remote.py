@@ -46,7 +46,7 @@ def ssh(argv: Argv, snapshot: Snapshot, facts: Facts) -> list[Peel] | None:
 def kubectl_exec(argv: Argv, snapshot: Snapshot, facts: Facts) -> list[Peel] | None:
     p = parse_argv(
         argv[1:],
-        short_value="cnf",
+        short_value="cnfvsp",
         long_value={
             "container",
             "namespace",

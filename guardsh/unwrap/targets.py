@@ -24,9 +24,10 @@ def kube(
     **extra: str | None,
 ) -> Target:
     """A Kubernetes target: context from the flag, `--kube-context`, or the
-    kubeconfig's current context; cluster server and namespace from facts."""
+    kubeconfig's current context; cluster server and namespace from facts.
+    The namespace is not guessed for a context the kubeconfig does not know."""
     name = context or snapshot.kube_context or facts.kube_current
-    ctx = facts.kube_context(name)
+    ctx = facts.kube.get(name) if name else None
     fields: list[tuple[str, str]] = []
     if name:
         fields.append(("kube_context", name))
@@ -37,7 +38,8 @@ def kube(
             fields.append(("kube_cluster_server", ctx.server))
         if ctx.user:
             fields.append(("kube_user", ctx.user))
-    ns = namespace or (ctx.namespace if ctx is not None else None) or "default"
-    fields.append(("kube_namespace", ns))
+    ns = namespace or ((ctx.namespace or "default") if ctx is not None else None)
+    if ns:
+        fields.append(("kube_namespace", ns))
     fields.extend((k, v) for k, v in extra.items() if v)
     return Target("kube", tuple(fields))

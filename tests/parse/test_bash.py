@@ -162,3 +162,11 @@ def test_syntax_errors_are_reported_with_a_span() -> None:
 def test_deep_nesting_is_refused_not_recursed() -> None:
     with pytest.raises(AnalysisError):
         script("( " * 400 + "ls" + " )" * 400)
+
+
+def test_a_dash_before_a_heredoc_is_kept() -> None:
+    # tree-sitter-bash drops the `-` in `cat - <<EOF`; the walker puts it back
+    assert argvs("cat - <<EOF\nx\nEOF\n") == [["cat", "-"]]
+    assert argvs("kubectl apply -f - <<EOF\nkind: Namespace\nEOF\n") == [
+        ["kubectl", "apply", "-f", "-"]
+    ]
