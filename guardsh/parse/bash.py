@@ -181,6 +181,9 @@ class _Walker:
         first = len(self.cmds)
         if body is not None:
             self.walk(body, src, depth + 1)
+        else:  # `> file` alone: a command with no words that still truncates
+            span = src.span(node.start_byte, node.end_byte)
+            self.cmds.append(_Cmd([], [], [], span, node.start_byte, src, nested=self.nested > 0))
         for child in node.named_children:
             if child is body or child == body:
                 continue
@@ -211,7 +214,7 @@ class _Walker:
         if node.type == "herestring_redirect":
             owner.stdin = self._herestring(node, src)
         else:
-            redirect = self._file_redirect(node, src)
+            redirect = self._file_redirect(node, src, owner.words)
             if redirect is not None:
                 owner.redirects.append(redirect)
 
@@ -297,7 +300,9 @@ class _Walker:
             text if known else None, "herestring", src.span(node.start_byte, node.end_byte)
         )
 
-    def _file_redirect(self, node: Node, src: Source) -> Redirect | None:
+    def _file_redirect(self, node: Node, src: Source, words: list[Word]) -> Redirect | None:
+        """The redirect; words the grammar put after its target (`cmd < in
+        more args`) go to the command's `words`, as bash does."""
         fd: int | None = None
         op = ""
         dest: Word | None = None
@@ -308,6 +313,8 @@ class _Walker:
                 op = op or child.type
             elif dest is None:
                 dest = expand_one(child, src, self.scope)
+            else:
+                words.extend(expand(child, src, self.scope))
         if dest is None or (op in (">&", "<&") and dest.value.isdigit()) or dest.value == "-":
             return None
         return Redirect(op, fd, dest)
@@ -398,7 +405,7 @@ class _Walker:
                 if inner:
                     words.extend(expand(inner[0], src, self.scope))
             elif t == "file_redirect":
-                r = self._file_redirect(child, src)
+                r = self._file_redirect(child, src, words)
                 if r is not None:
                     redirects.append(r)
             elif t == "herestring_redirect":

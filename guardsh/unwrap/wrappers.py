@@ -208,6 +208,12 @@ def ionice(argv: Argv) -> list[Peel] | None:
     return _after(p.rest, "ionice")
 
 
+@peeler("toybox")
+def toybox(argv: Argv) -> list[Peel] | None:
+    """Multi-call binaries: `toybox rm -rf x` runs rm."""
+    return _after(argv[1:], argv[0].value.rsplit("/", 1)[-1])
+
+
 @peeler("ip")
 def ip_netns(argv: Argv) -> list[Peel] | None:
     """`ip netns exec NS CMD` runs CMD in a network namespace of this host."""
@@ -264,8 +270,10 @@ _SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash", "mksh", "fish", 
 def shell(argv: Argv) -> list[Peel] | None:
     words = argv[1:]
     if argv[0].value.rsplit("/", 1)[-1] == "busybox":
-        if not words or words[0].value not in ("sh", "ash", "bash"):
+        if not words:
             return None
+        if words[0].value not in ("sh", "ash", "bash"):
+            return _after(words, "busybox")  # a multi-call applet: busybox rm -rf x
         words = words[1:]
     command_mode = False
     i = 0

@@ -170,3 +170,15 @@ def test_a_dash_before_a_heredoc_is_kept() -> None:
     assert argvs("kubectl apply -f - <<EOF\nkind: Namespace\nEOF\n") == [
         ["kubectl", "apply", "-f", "-"]
     ]
+
+
+def test_words_after_a_redirect_target_belong_to_the_command() -> None:
+    assert argvs("sudo sfdisk < /srv/app/file.dump /dev/sdb") == [["sudo", "sfdisk", "/dev/sdb"]]
+    assert argvs("echo a > out b | cat") == [["echo", "a", "b"], ["cat"]]
+
+
+def test_a_bare_redirect_is_a_command_with_no_words() -> None:
+    cmds = script("> /etc/passwd").commands
+    assert [(c.words, [r.target.value for r in c.redirects]) for c in cmds] == [
+        ((), ["/etc/passwd"])
+    ]

@@ -182,3 +182,9 @@ def test_namespace_runners_are_peeled() -> None:
     assert progs("ip netns exec blue rm -rf /x")[-1] == ("rm", ["-rf", "/x"])
     assert progs("nsenter -t 1 -m -u rm /x")[-1] == ("rm", ["/x"])
     assert progs("ip netns list") == [("ip", ["netns", "list"])]
+
+
+def test_multi_call_binaries_run_their_applet() -> None:
+    assert progs("busybox rm -rf /x") == [("rm", ["-rf", "/x"])]
+    assert progs("toybox rm /x") == [("rm", ["/x"])]
+    assert progs("busybox sh -c 'rm /x'") == [("rm", ["/x"])]
