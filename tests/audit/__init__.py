@@ -1,0 +1,1 @@
+"""Tests of the audit trail (issue 8): real processes, real files, real sockets."""
