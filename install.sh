@@ -125,6 +125,44 @@ readonly POLICY_DIR="$ETC_DIR/policy.d"
 readonly SEEDED_POLICY="$POLICY_DIR/00-default.yaml"
 readonly SEED_RECORD="/opt/guardsh/seeded-policy.sha256"
 readonly SHELLS_FILE="/etc/shells"
+readonly AUDIT_DIR="/var/log/guardsh"
+readonly UNIT_DIR="/etc/systemd/system"
+readonly AUDIT_UNITS=(guardsh-audit.socket guardsh-audit.service)
+
+have_systemd() { [[ -d /run/systemd/system ]] && have systemctl; }
+
+# The audit collector: a root-owned log directory and its systemd units.
+install_audit_collector() {
+    install -d -m 0700 -o root -g root "$AUDIT_DIR"
+    say "audit log directory: $AUDIT_DIR (root only)"
+    local unit
+    for unit in "${AUDIT_UNITS[@]}"; do
+        install -m 0644 "$SRC/packaging/$unit" "$UNIT_DIR/$unit"
+    done
+    say "installed ${AUDIT_UNITS[*]} into $UNIT_DIR"
+    if have_systemd; then
+        systemctl daemon-reload
+        systemctl enable --now "${AUDIT_UNITS[@]}" && say "audit collector enabled and started"
+    else
+        warn "systemd is not running here: start the collector by hand as root:"
+        say "    $GLOBAL_LINK audit serve --log $AUDIT_DIR/audit.jsonl &"
+    fi
+}
+
+uninstall_audit_collector() {
+    local unit
+    if have_systemd; then
+        systemctl disable --now "${AUDIT_UNITS[@]}" 2>/dev/null || true
+    fi
+    for unit in "${AUDIT_UNITS[@]}"; do
+        if [[ -f "$UNIT_DIR/$unit" ]]; then
+            rm -f "$UNIT_DIR/$unit"
+            say "removed $UNIT_DIR/$unit"
+        fi
+    done
+    if have_systemd; then systemctl daemon-reload; fi
+    if [[ -d "$AUDIT_DIR" ]]; then say "kept $AUDIT_DIR: audit records are evidence"; fi
+}
 
 on_path() {
     case ":$PATH:" in *":$1:"*) return 0 ;; esac
@@ -188,6 +226,7 @@ uninstall() {
         ;;
     system)
         uninstall_shell_check "$GLOBAL_LINK"
+        uninstall_audit_collector
         remove_our_link "$GLOBAL_LINK"
         if [[ -f "$SHELLS_FILE" ]] && grep -qxF "$GLOBAL_LINK" "$SHELLS_FILE"; then
             local tmp
@@ -384,6 +423,7 @@ system)
     make_link "$GLOBAL_LINK"
     say "linked $GLOBAL_LINK -> $VENV/bin/guardsh"
     seed_policy
+    install_audit_collector
     touch "$SHELLS_FILE"
     if ! grep -qxF "$GLOBAL_LINK" "$SHELLS_FILE"; then
         if [[ -s "$SHELLS_FILE" && -n "$(tail -c 1 "$SHELLS_FILE")" ]]; then
