@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from guardsh import analyze
 from guardsh.analyze.registry import Context, analyzers_for
-from guardsh.errors import AnalysisError, IncompleteError, UserError
+from guardsh.errors import IncompleteError, UserError
 from guardsh.model import (
     Decision,
     Facts,
@@ -144,7 +144,7 @@ def check(
     try:
         findings, notes = analyze_line(line, snapshot, facts)
         failed = bool(notes)
-    except (AnalysisError, RecursionError, Exception) as e:  # fail safe, never open
+    except Exception as e:  # AnalysisError, RecursionError or a bug: fail safe, never open
         findings = []
         failed = True
         notes = [f"{COULD_NOT_ANALYZE}: {e}"]
