@@ -16,10 +16,11 @@ from guardsh.model import Facts, Invocation, Snapshot, Span, Stdin, Target, Word
 from guardsh.parse.bash import Command, FunctionDef, Script, parse_script
 from guardsh.parse.expand import Scope
 from guardsh.parse.source import Source
-from guardsh.unwrap import targets
+from guardsh.unwrap import fanout, shells, targets  # noqa: F401  (their peelers register on import)
 from guardsh.unwrap.remote import REMOTE
+from guardsh.unwrap.shells import SHELLS
 from guardsh.unwrap.stdin import command_stdin, resolve
-from guardsh.unwrap.wrappers import _SHELLS, PEELERS, Peel
+from guardsh.unwrap.wrappers import PEELERS, Peel
 
 MAX_DEPTH = 16  # nested wrappers and texts
 MAX_ITEMS = 16  # invocations made from xargs -I items
@@ -138,7 +139,7 @@ class Unwrapper:
         peels = self._peel(name, argv)
         if peels is None:
             piped = stdin is not None and stdin.text is not None
-            if name in _SHELLS and piped and not _has_operand(argv):
+            if name in SHELLS and piped and not _has_operand(argv):
                 assert stdin is not None and stdin.text is not None
                 via = (*frame.via, f"{name} <stdin")
                 sub = _Frame(frame.target, via, user, env, None, frame.remote, depth + 1)
