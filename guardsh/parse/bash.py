@@ -18,6 +18,7 @@ from tree_sitter import Language, Node, Parser
 
 from guardsh.errors import AnalysisError
 from guardsh.model import Redirect, Span, Stdin, Word
+from guardsh.parse import redirects as redir
 from guardsh.parse.expand import Scope, expand, expand_one
 from guardsh.parse.source import Source
 
@@ -212,9 +213,9 @@ class _Walker:
         if owner is None:
             return
         if node.type == "herestring_redirect":
-            owner.stdin = self._herestring(node, src)
+            owner.stdin = redir.herestring(node, src, self.scope)
         else:
-            redirect = self._file_redirect(node, src, owner.words)
+            redirect = redir.file_redirect(node, src, self.scope, owner.words)
             if redirect is not None:
                 owner.redirects.append(redirect)
 
@@ -245,20 +246,9 @@ class _Walker:
                     self._feed(cont_first, self.cmds.index(owner))
         if owner is None:
             return
-        text = ""
-        span = src.span(node.start_byte, node.end_byte)
-        if body is not None:
-            delim = src.slice(start.start_byte, start.end_byte) if start is not None else ""
-            quoted = any(q in delim for q in "'\"\\")
-            if quoted:
-                text = src.slice(body.start_byte, body.end_byte)
-            else:
-                self.substitutions(body, src, depth)
-                text = self._heredoc_text(body, src)
-            if strip_tabs:
-                text = "\n".join(ln.lstrip("\t") for ln in text.split("\n"))
-            span = src.span(body.start_byte, body.end_byte)
-        owner.stdin = Stdin(text, "heredoc", span)
+        if body is not None and not redir.quoted_delimiter(start, src):
+            self.substitutions(body, src, depth)
+        owner.stdin = redir.heredoc_stdin(node, start, body, strip_tabs, src, self.scope)
 
     def _recover_gap(self, owner: _Cmd, node: Node, src: Source) -> None:
         """tree-sitter-bash drops a lone `-` written right before `<<` (`cat - <<EOF`,
@@ -273,51 +263,6 @@ class _Walker:
             text = raw.decode("utf-8", "surrogateescape")
             owner.words.append(Word(text, src.span(start, pos), known=True))
         owner.end_byte = pos
-
-    def _heredoc_text(self, body: Node, src: Source) -> str:
-        parts: list[str] = []
-        known = True
-        pos = body.start_byte
-        for child in body.named_children:
-            if child.start_byte > pos:
-                parts.append(src.slice(pos, child.start_byte))
-            if child.type == "heredoc_content":
-                parts.append(src.slice(child.start_byte, child.end_byte))
-            else:
-                w = expand_one(child, src, self.scope)
-                parts.append(w.value)
-                known = known and w.known
-            pos = max(pos, child.end_byte)
-        if body.end_byte > pos:
-            parts.append(src.slice(pos, body.end_byte))
-        return "".join(parts)
-
-    def _herestring(self, node: Node, src: Source) -> Stdin:
-        words = [expand_one(c, src, self.scope) for c in node.named_children]
-        text = " ".join(w.value for w in words) + "\n"
-        known = all(w.known for w in words)
-        return Stdin(
-            text if known else None, "herestring", src.span(node.start_byte, node.end_byte)
-        )
-
-    def _file_redirect(self, node: Node, src: Source, words: list[Word]) -> Redirect | None:
-        """The redirect; words the grammar put after its target (`cmd < in
-        more args`) go to the command's `words`, as bash does."""
-        fd: int | None = None
-        op = ""
-        dest: Word | None = None
-        for child in node.children:
-            if child.type == "file_descriptor":
-                fd = int(src.slice(child.start_byte, child.end_byte) or 0)
-            elif not child.is_named:
-                op = op or child.type
-            elif dest is None:
-                dest = expand_one(child, src, self.scope)
-            else:
-                words.extend(expand(child, src, self.scope))
-        if dest is None or (op in (">&", "<&") and dest.value.isdigit()) or dest.value == "-":
-            return None
-        return Redirect(op, fd, dest)
 
     def declaration(self, node: Node, src: Source, depth: int) -> None:
         self.substitutions(node, src, depth)
@@ -405,11 +350,11 @@ class _Walker:
                 if inner:
                     words.extend(expand(inner[0], src, self.scope))
             elif t == "file_redirect":
-                r = self._file_redirect(child, src, words)
+                r = redir.file_redirect(child, src, self.scope, words)
                 if r is not None:
                     redirects.append(r)
             elif t == "herestring_redirect":
-                stdin = self._herestring(child, src)
+                stdin = redir.herestring(child, src, self.scope)
             elif t == "heredoc_redirect":
                 continue
             else:
