@@ -223,7 +223,7 @@ class _Walker:
         owner = self._owner(first, node.start_byte)
         if owner is not None:
             self._recover_gap(owner, node, src)
-        start = body = None
+        start = body = end = None
         strip_tabs = False
         pipe_next = False
         for child in node.children:
@@ -236,8 +236,10 @@ class _Walker:
                 body = child
             elif t in ("file_redirect", "herestring_redirect"):
                 self._attach(child, src, first, depth)
-            elif t == "heredoc_end" or not child.is_named:
-                continue
+            elif t == "heredoc_end":
+                end = child
+            elif not child.is_named or child.type == "word":
+                continue  # words here are a grammar slip over a `\\` body line
             else:
                 cont_first = len(self.cmds)
                 pipe_next = t == "pipeline"
@@ -248,7 +250,7 @@ class _Walker:
             return
         if body is not None and not redir.quoted_delimiter(start, src):
             self.substitutions(body, src, depth)
-        owner.stdin = redir.heredoc_stdin(node, start, body, strip_tabs, src, self.scope)
+        owner.stdin = redir.heredoc_stdin(node, start, body, end, strip_tabs, src, self.scope)
 
     def _recover_gap(self, owner: _Cmd, node: Node, src: Source) -> None:
         """tree-sitter-bash drops a lone `-` written right before `<<` (`cat - <<EOF`,

@@ -46,19 +46,46 @@ def quoted_delimiter(start: Node | None, src: Source) -> bool:
 
 
 def heredoc_stdin(
-    node: Node, start: Node | None, body: Node | None, strip_tabs: bool, src: Source, scope: Scope
+    node: Node,
+    start: Node | None,
+    body: Node | None,
+    end: Node | None,
+    strip_tabs: bool,
+    src: Source,
+    scope: Scope,
 ) -> Stdin:
     """The text a heredoc feeds: expanded unless its delimiter is quoted,
     leading tabs stripped for `<<-`."""
-    if body is None:
+    lost = _lost_body(start, body, end, src)
+    if lost is not None:
+        lo, hi = lost
+        text = src.slice(lo, hi)
+    elif body is None:
         return Stdin("", "heredoc", src.span(node.start_byte, node.end_byte))
-    if quoted_delimiter(start, src):
-        text = src.slice(body.start_byte, body.end_byte)
+    elif quoted_delimiter(start, src):
+        lo, hi = body.start_byte, body.end_byte
+        text = src.slice(lo, hi)
     else:
+        lo, hi = body.start_byte, body.end_byte
         text = _expanded_body(body, src, scope)
     if strip_tabs:
         text = "\n".join(ln.lstrip("\t") for ln in text.split("\n"))
-    return Stdin(text, "heredoc", src.span(body.start_byte, body.end_byte))
+    return Stdin(text, "heredoc", src.span(lo, hi))
+
+
+def _lost_body(
+    start: Node | None, body: Node | None, end: Node | None, src: Source
+) -> tuple[int, int] | None:
+    """tree-sitter-bash loses a body whose first line starts with a backslash
+    (`<<'EOF'` then `\\i x.sql`): it reads it as words and leaves the body
+    empty. Then the bytes between the delimiter's line and the end marker are
+    the body (taken as written: its expansions, if any, are not expanded)."""
+    if start is None or end is None or (body is not None and body.end_byte > body.start_byte):
+        return None
+    eol = src.data.find(b"\n", start.end_byte)
+    if eol == -1 or eol + 1 >= end.start_byte:
+        return None
+    return eol + 1, end.start_byte
 
 
 def _expanded_body(body: Node, src: Source, scope: Scope) -> str:

@@ -182,3 +182,10 @@ def test_a_bare_redirect_is_a_command_with_no_words() -> None:
     assert [(c.words, [r.target.value for r in c.redirects]) for c in cmds] == [
         ((), ["/etc/passwd"])
     ]
+
+
+def test_a_heredoc_body_starting_with_a_backslash_is_kept() -> None:
+    # tree-sitter-bash reads a first body line `\i x.sql` as words and loses the body
+    s = script("psql app <<'EOF'\n\\i x.sql\n\\! rm -rf /srv\nEOF\n")
+    assert s.commands[0].stdin.text == "\\i x.sql\n\\! rm -rf /srv\n"
+    assert [[w.value for w in c.words] for c in s.commands] == [["psql", "app"]]
