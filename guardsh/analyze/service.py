@@ -339,8 +339,10 @@ def rc_update(inv: Invocation, ctx: Context) -> Iterator[Finding]:
 @fallback
 def init_script(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     """`/etc/init.d/NAME stop`: the program is the script, so match its path."""
+    if len(inv.argv) < 2:
+        return  # also a bare `> file`, which has no words
     head = inv.argv[0].value
-    if head.startswith(_INIT_DIRS) and len(inv.argv) >= 2:
+    if head.startswith(_INIT_DIRS):
         yield from _script(inv, Word(inv.program, inv.argv[0].span), inv.argv[1])
 
 
