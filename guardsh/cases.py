@@ -2,8 +2,10 @@
 and `guardsh check --batch` input share one schema.
 
 A case is a mapping: `cmd` (required); context keys `as`, `vars`, `aliases`,
-`functions`, `cwd`, `hostname`, `user`, `kube_context`, `kube` (contexts),
-`files` (path -> content), `procs` (pid -> process facts), `time` (ISO 8601);
+`functions`, `cwd`, `hostname`, `user`, `groups`, `kube_context`, `kube`
+(contexts), `files` (path -> content), `procs` (pid -> process facts),
+`ssh_hosts` (ssh alias -> HostName, as ~/.ssh/config says), `time` (ISO 8601;
+without an offset it is UTC);
 and `expect` with any of `findings` (partial matchers that must each match a
 finding), `actions` (the exact set), `not_actions`, `require`, `environment`,
 `rules`, `exit`.
@@ -38,6 +40,7 @@ CONTEXT_KEYS = frozenset(
         "procs",
         "time",
         "groups",
+        "ssh_hosts",
     }
 )
 EXPECT_KEYS = frozenset(
@@ -124,7 +127,10 @@ def facts_for(case: Mapping[str, Any], base: Facts | None = None) -> Facts:
             for name, c in dict(k.get("contexts", {})).items()
         }
         current = k.get("current", current)
-    return Facts(read_file=read, proc=proc, kube=kube, kube_current=current, extra=base.extra)
+    extra = base.extra
+    if case.get("ssh_hosts"):
+        extra = {**base.extra, "ssh_hosts": _str_map(case["ssh_hosts"], "ssh_hosts")}
+    return Facts(read_file=read, proc=proc, kube=kube, kube_current=current, extra=extra)
 
 
 def clock_for(case: Mapping[str, Any]) -> dt.datetime:
@@ -207,6 +213,8 @@ def failures(case: Mapping[str, Any], decision: Decision) -> list[str]:
         out.append(
             f"rules: expected {sorted(expect['rules'])} among {list(decision.verdict.rules)}"
         )
+    if decision.notes:  # an analyzer failed: a bug, whatever the verdict says
+        out.append("analysis failed: " + "; ".join(decision.notes))
     if "exit" in expect and int(exit_for(decision)) != int(expect["exit"]):
         out.append(f"exit: expected {expect['exit']}, got {int(exit_for(decision))}")
     if out:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from guardsh.facts import files, host
+from guardsh.facts import files, host, sshconfig
 from guardsh.facts.kubeconfig import load_from_environ, loader
 from guardsh.model import Facts, Snapshot
 
@@ -46,7 +46,12 @@ def facts(snap: Snapshot) -> Facts:
         proc=_proc_reader(),
         kube=kube.contexts,
         kube_current=kube.current,
-        extra={"kube_errors": kube.errors, "kubeconfig": loader(snap.cwd)},
+        extra={
+            "kube_errors": kube.errors,
+            "kubeconfig": loader(snap.cwd),
+            # ssh alias -> HostName; ~/.ssh/config is read only when ssh is analyzed
+            "ssh_hosts": sshconfig.for_home(snap.home),
+        },
     )
 
 

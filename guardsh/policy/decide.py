@@ -1,4 +1,10 @@
-"""Findings + environments + clock + user -> the verdict: the strictest rule wins."""
+"""Findings + environments + clock + user -> the verdict: the strictest rule wins.
+
+Modifiers combine: a reason is wanted if any matching rule wants one, the
+delay is the longest, break-glass is offered only when every denying rule
+offers it. `hours` are read in their own zone, else the policy's
+`settings.timezone`, else the clock's zone (the CLI passes local time).
+"""
 
 from __future__ import annotations
 
@@ -10,24 +16,44 @@ from guardsh.model import Finding, Requirement, Verdict
 from guardsh.policy.schema import Policy, Rule
 
 COULD_NOT_ANALYZE = "guardsh could not analyze this command"
+POLICY_BROKEN = "the policy is broken, so everything destructive asks: "
 
 
 @dataclass(frozen=True, slots=True)
 class Who:
+    """The real user and their POSIX groups (see guardsh.facts.who)."""
+
     user: str
     groups: frozenset[str] = frozenset()
 
 
-def _local_minute(rule_tz: str | None, clock: dt.datetime) -> tuple[int, int]:
+def local_time(tz: str | None, clock: dt.datetime) -> tuple[int, int]:
+    """(minute of the day, weekday) of `clock` in `tz`, or in the clock's own
+    zone when the rule and the policy name none."""
     when = clock
-    if rule_tz:
+    if tz:
         from zoneinfo import ZoneInfo
 
-        when = clock.astimezone(ZoneInfo(rule_tz))
+        when = clock.astimezone(ZoneInfo(tz))
     return when.hour * 60 + when.minute, when.weekday()
 
 
-def rule_matches(rule: Rule, f: Finding, clock: dt.datetime, who: Who) -> bool:
+def in_window(rule: Rule, clock: dt.datetime, default_tz: str | None) -> bool:
+    """Does `clock` fall in the rule's hours (each in its own zone) and days?"""
+    if rule.hours and not any(
+        h.contains(local_time(h.tz or default_tz, clock)[0]) for h in rule.hours
+    ):
+        return False
+    if rule.days:
+        tz = (rule.hours[0].tz if rule.hours else None) or default_tz
+        if local_time(tz, clock)[1] not in rule.days:
+            return False
+    return True
+
+
+def rule_matches(
+    rule: Rule, f: Finding, clock: dt.datetime, who: Who, default_tz: str | None = None
+) -> bool:
     if rule.environments and f.environment not in rule.environments:
         return False
     if rule.actions and not any(p.match(f.action) for p in rule.actions):
@@ -38,18 +64,15 @@ def rule_matches(rule: Rule, f: Finding, clock: dt.datetime, who: Who) -> bool:
         return False
     if rule.objects and not (f.object is not None and any(p.match(f.object) for p in rule.objects)):
         return False
+    if rule.programs:
+        program = getattr(f, "program", None)
+        if not program or not any(p.match(program) for p in rule.programs):
+            return False
     if rule.users and who.user not in rule.users:
         return False
     if rule.groups and not (rule.groups & who.groups):
         return False
-    if rule.hours or rule.days:
-        tz = rule.hours[0].tz if rule.hours else None
-        minute, weekday = _local_minute(tz, clock)
-        if rule.hours and not any(h.contains(minute) for h in rule.hours):
-            return False
-        if rule.days and weekday not in rule.days:
-            return False
-    return True
+    return not (rule.hours or rule.days) or in_window(rule, clock, default_tz)
 
 
 def decide(
@@ -70,9 +93,10 @@ def decide(
     messages: list[str] = []
     deny_rules: list[Rule] = []
     objects: set[str] = set()
+    tz = policy.settings.timezone
     for f in findings:
         for rule in policy.rules:
-            if not rule_matches(rule, f, clock, who):
+            if not rule_matches(rule, f, clock, who, tz):
                 continue
             if rule.id not in rules:
                 rules.append(rule.id)
@@ -80,7 +104,7 @@ def decide(
                     messages.append(rule.message)
             if rule.require > require:
                 require = rule.require
-            if rule.require >= Requirement.TYPE and f.object:
+            if rule.require >= Requirement.TYPE and f.object and "unknown-object" not in f.tags:
                 objects.add(f.object)
             if rule.require == Requirement.DENY:
                 deny_rules.append(rule)
@@ -88,7 +112,8 @@ def decide(
             pattern = pattern or rule.reason_pattern
             delay = max(delay, rule.delay)
     if policy.errors and protected:
-        messages.append("the policy is broken, so everything asks: " + "; ".join(policy.errors))
+        # fail closed: a broken system/team layer makes every finding ask
+        messages.append(POLICY_BROKEN + "; ".join(e.splitlines()[0] for e in policy.errors))
         require = max(require, Requirement.CONFIRM) if findings else require
     if failed and protected:
         require = max(require, Requirement.CONFIRM)
