@@ -98,15 +98,14 @@ def classify(target: Target, snapshot: Snapshot, policy: Policy) -> Evidence:
         if found is not None:
             break
     if target.kind == "db" and (target.get("db_host") or "") in _LOCAL_DB:
-        # a local socket or localhost is as dangerous as the machine it is on
-        host = classify(
-            Target("local", (("hostname", target.get("hostname") or snapshot.hostname),)),
-            snapshot,
-            policy,
-        )
-        if host.field != "unknown_environment" and (
-            found is None or policy.rank(host.environment) < policy.rank(found.environment)
-        ):
+        # A local socket or localhost is as dangerous as the machine it is on,
+        # and an unknown machine counts as unknown_environment: `localhost`
+        # alone never makes a database on an unclassified server development.
+        machine = tuple((k, v) for k, v in target.fields if not k.startswith("db_"))
+        if not machine:
+            machine = (("hostname", snapshot.hostname),)
+        host = classify(Target("machine", machine), snapshot, policy)
+        if found is None or policy.rank(host.environment) < policy.rank(found.environment):
             found = Evidence(
                 host.environment, f"local host {host.field}", host.value, host.pattern, host.origin
             )
