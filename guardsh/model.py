@@ -177,6 +177,7 @@ class Finding:
     tags: frozenset[str] = frozenset()
     detail: str = ""  # plain words: "DROP TABLE users"
     environment: str | None = None  # filled by locate
+    program: str = ""  # the invocation it came from (`psql`), for `match: programs`
 
     def as_json(self, line: str) -> dict[str, Any]:
         return {
@@ -192,6 +193,7 @@ class Finding:
             },
             "tags": sorted(self.tags),
             "detail": self.detail,
+            "program": self.program,
         }
 
 

@@ -78,4 +78,5 @@ def finding(
         evidence=evidence or inv.span,
         tags=frozenset(tags),
         detail=detail,
+        program=inv.program,
     )

@@ -15,6 +15,7 @@ from guardsh import cases
 from guardsh.errors import GuardshError, PolicyError, UserError
 from guardsh.exitcodes import Exit
 from guardsh.facts import gather
+from guardsh.facts.who import who
 from guardsh.model import Decision, Facts, Snapshot
 from guardsh.pipeline import check as run_check
 from guardsh.policy.layers import effective
@@ -158,7 +159,8 @@ def check(
         )
     line = command[0] if len(command) == 1 else " ".join(command)
     try:
-        decision = run_check(line, base, policy, dt.datetime.now(dt.UTC), facts)
+        now = dt.datetime.now().astimezone()  # `hours` without a zone mean local time
+        decision = run_check(line, base, policy, now, facts, who(base.user))
     except UserError as e:
         click.echo(f"guardsh: {e.show()}", err=True)
         sys.exit(Exit.USAGE)

@@ -64,10 +64,8 @@ def rule_matches(
         return False
     if rule.objects and not (f.object is not None and any(p.match(f.object) for p in rule.objects)):
         return False
-    if rule.programs:
-        program = getattr(f, "program", None)
-        if not program or not any(p.match(program) for p in rule.programs):
-            return False
+    if rule.programs and not any(p.match(f.program) for p in rule.programs):
+        return False
     if rule.users and who.user not in rule.users:
         return False
     if rule.groups and not (rule.groups & who.groups):

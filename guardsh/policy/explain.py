@@ -111,7 +111,7 @@ def rule_checks(
             )
         )
     if rule.programs:
-        prog = getattr(f, "program", None)
+        prog = f.program
         hit = next((p.text for p in rule.programs if prog and p.match(prog)), None)
         out.append(
             Check(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guardsh.analyze.actions import ACTIONS
-from guardsh.model import Finding, Requirement, Severity
+from guardsh.model import Requirement, Severity
 from guardsh.policy import migrate
 from guardsh.policy.schema import Hours, Pattern, Rule
 from guardsh.policy.yamlfile import Node, PolicyFile
@@ -34,7 +34,6 @@ _MATCH_KEYS = frozenset({"actions", "action", "tags", "severity", "objects", "ob
 _DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})(?:\s+(\S+))?$")
 _REQUIREMENTS = "allow, warn, confirm, type, dry-run, deny"
-_FINDING_HAS_PROGRAM = "program" in getattr(Finding, "__dataclass_fields__", {})
 
 
 @dataclass
@@ -118,12 +117,6 @@ def _match(f: PolicyFile, node: Node, kw: dict[str, Any]) -> None:
         if key in m:
             kw["objects"] = f.patterns(m[key], "objects")
     if "programs" in m:
-        if not _FINDING_HAS_PROGRAM:
-            raise f.error(
-                m["programs"],
-                "`programs` is not supported by this guardsh yet "
-                "(its findings do not record their program); match on `actions` instead",
-            )
         kw["programs"] = f.patterns(m["programs"], "programs")
 
 

@@ -221,3 +221,15 @@ def test_explain_agrees_with_decide_for_every_rule() -> None:
                         ), (rule.id, f, clock)
                         checked += 1
     assert checked > 1000
+
+
+def test_rules_can_match_the_program_a_finding_came_from() -> None:
+    p = policy(
+        "rules:\n  - id: no-psql-drops\n    match: {actions: [sql.drop_table], programs: [psql]}\n"
+        "    require: deny\n"
+    )
+    psql = run(p, "psql -h db-1 -c 'DROP TABLE t'")
+    mysql = run(p, "mysql -h db-1 -e 'DROP TABLE t'")
+    assert psql.findings[0].program == "psql"
+    assert psql.verdict.requirement == Requirement.DENY
+    assert "no-psql-drops" not in mysql.verdict.rules
