@@ -28,8 +28,13 @@ NAME_FIELDS = (
     "aws_profile",
     "gcp_project",
     "azure_subscription",
+    "azure_resource_group",
+    "gcp_configuration",
+    "do_context",
     "terraform_workspace",
     "docker_host",
+    "docker_context",
+    "helmfile_environment",
     "container",
 )
 
@@ -47,6 +52,12 @@ MATCH_FIELDS = frozenset(NAME_FIELDS) | {
     "var",
     "tf_var_file",
     "terraform_dir",
+    "aws_account",
+    "cloud",
+    "gcp_zone",
+    "gcp_region",
+    "kube_pod",
+    "db_via",
 }
 
 USER_LAYER_MODES = ("loosen", "tighten", "ignore")
