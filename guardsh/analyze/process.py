@@ -258,6 +258,14 @@ def _substitution(inv: Invocation, ctx: Context, sig: str, raw: str) -> Iterator
         return
     inner = "" if m is None else m.group(1) if m.group(1) is not None else m.group(2)
     obj, names, pidfile = _producer(inner) if inner else (None, set(), None)
+    resolve = ctx.facts.extra.get("resolve_pids")
+    pids = (
+        resolve(raw) if callable(resolve) and inv.target.kind == "local" and not pidfile else None
+    )
+    if pids:  # `$(pgrep X)`, `$(pidof X)`: the processes they name right now
+        for pid in pids:
+            yield _proc_finding(inv, ctx, sig, pid, str(pid), f" (from {raw})")
+        return
     if pidfile:
         yield from _pidfile(inv, ctx, sig, pidfile, raw)
     elif obj is None:

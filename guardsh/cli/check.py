@@ -165,17 +165,21 @@ def check(
         click.echo(f"guardsh: {e.show()}", err=True)
         sys.exit(Exit.USAGE)
     code = cases.exit_for(decision)
+    results = None
     if dry_run:
-        from guardsh.confirm.dryrun import run_providers
+        from guardsh.confirm import dryrun
 
-        extra = run_providers(decision, base, policy)
-    else:
-        extra = None
+        results = dryrun.run(decision, base, policy, facts=facts)
     if as_json:
         data = decision_json(decision)
-        if dry_run:
-            data["dry_run"] = extra
+        if results is not None:
+            data["dry_run"] = [r.as_json() for r in results]
         click.echo(json.dumps(data, indent=None))
     else:
         render(decision, sys.stdout)
+        if results is not None:
+            from guardsh.confirm import dryrun
+
+            for text in dryrun.card_lines(results):
+                sys.stdout.write(f"dry run: {text}\n")
     sys.exit(code)

@@ -7,11 +7,11 @@ read only when an analyzer asks for it, and cached by file identity.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from guardsh.facts import files, host, sshconfig
 from guardsh.facts.kubeconfig import load_from_environ, loader
-from guardsh.model import Facts, Snapshot
+from guardsh.model import Facts, ProcInfo, Snapshot
 
 
 def snapshot(
@@ -51,16 +51,27 @@ def facts(snap: Snapshot) -> Facts:
             "kubeconfig": loader(snap.cwd),
             # ssh alias -> HostName; ~/.ssh/config is read only when ssh is analyzed
             "ssh_hosts": sshconfig.for_home(snap.home),
+            # `$(pgrep X)`, `$(cat pidfile)`: evaluated only for these read-only forms
+            "resolve_pids": _pid_resolver(snap.cwd),
         },
     )
 
 
-def _proc_reader():  # type: ignore[no-untyped-def]
+def _proc_reader() -> Callable[[int], ProcInfo | None]:
     """Process facts are read lazily: psutil is imported only when a kill is analyzed."""
 
-    def read(pid: int):  # type: ignore[no-untyped-def]
+    def read(pid: int) -> ProcInfo | None:
         from guardsh.facts import procs
 
         return procs.info(pid)
 
     return read
+
+
+def _pid_resolver(cwd: str) -> Callable[[str], list[int] | None]:
+    def resolve(expr: str) -> list[int] | None:
+        from guardsh.facts import pids
+
+        return pids.resolve_pids(expr, cwd)
+
+    return resolve
