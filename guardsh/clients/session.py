@@ -1,0 +1,193 @@
+"""One guarded client session: what each submitted statement requires (pure).
+
+The Guard keeps what the client has been told that changes how the next
+statement must be read: database switches (`\\c other`, `use other`,
+`SELECT 2`), the SQL left in the client's query buffer, and mysql's
+delimiter. `judge()` turns a statement into a Decision through the same
+pipeline as a shell line (`pipeline.check`), against the client's real
+target; the Decision's line is the statement as typed, so the card and the
+audit trail show what the user typed and where it went.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from guardsh.clients import targets
+from guardsh.clients.kinds import Kind
+from guardsh.clients.statements import Grammar
+from guardsh.model import (
+    Decision,
+    Facts,
+    Finding,
+    Requirement,
+    Severity,
+    Snapshot,
+    Span,
+    Target,
+    Verdict,
+)
+from guardsh.policy.schema import Policy
+
+COULD_NOT = "guardsh could not analyze this statement"
+Clock = Callable[[], dt.datetime]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where the client is: its target, environment and the badge's color."""
+
+    target: Target | None
+    label: str  # "db:prod-db.internal/app"
+    environment: str
+    color: str | None
+    protected: bool
+
+
+class Guard:
+    def __init__(
+        self,
+        kind: Kind,
+        argv: Sequence[str],
+        snapshot: Snapshot,
+        policy: Policy,
+        facts: Facts,
+        *,
+        clock: Clock = _now,
+    ) -> None:
+        self.kind = kind
+        self.argv = list(argv)
+        self.snapshot = snapshot
+        self.policy = policy
+        self.facts = facts
+        self.clock = clock
+        self.grammar = Grammar(kind.name)
+        self.switches: list[str] = []
+        self.pending = ""
+        self._last_switch: list[str] | None = None
+        self._places: dict[tuple[str, ...], Place] = {}
+
+    # ------------------------------------------------------------ where
+    def place(self) -> Place:
+        key = tuple(self.switches)
+        got = self._places.get(key)
+        if got is None:
+            got = self._places[key] = self._place(key)
+        return got
+
+    def _place(self, switches: tuple[str, ...]) -> Place:
+        from guardsh.policy.locate import classify
+
+        t = targets.probe_target(self.kind, self.argv, switches, self.snapshot, self.facts)
+        if t is None:
+            from guardsh.unwrap.targets import local
+
+            env = classify(local(self.snapshot), self.snapshot, self.policy).environment
+            label = f"{self.kind.name}:?"
+        else:
+            env = classify(t, self.snapshot, self.policy).environment
+            label = t.label()
+        spec = self.policy.environment(env)
+        return Place(t, label, env, spec.color if spec else None, self.policy.protected(env))
+
+    # ------------------------------------------------------------ statements
+    def complete(self, text: str) -> bool:
+        return self.grammar.complete(text)
+
+    def judge(self, text: str) -> Decision:
+        """What running `text` in the client requires. Never raises."""
+        from guardsh.pipeline import check
+
+        body = targets.replay(self.switches, self.pending, text)
+        line, _ = targets.heredoc_line(self.argv, body)
+        shown = self.display(text)
+        try:
+            d = check(line, self.snapshot, self.policy, self.clock(), self.facts)
+        except Exception as e:  # fail safe: ask where it matters
+            return self._failed(shown, str(e))
+        whole = Span(len(self.argv_program()) + 2, len(shown))
+        findings = tuple(dataclasses.replace(f, evidence=whole) for f in d.findings)
+        environment = d.environment if d.findings else self.place().environment
+        blind = self.kind.blind.search(text)
+        if blind is not None:
+            return self._redecide(shown, findings, self._blind(blind.group(0), whole), d.notes)
+        return dataclasses.replace(d, line=shown, findings=findings, environment=environment)
+
+    def display(self, text: str) -> str:
+        """The statement as the card and the audit trail show it."""
+        prog = self.argv_program()
+        return f"{prog}> {text.rstrip()}"
+
+    def argv_program(self) -> str:
+        for a in self.argv:
+            base = a.rsplit("/", 1)[-1]
+            if base in self.kind.programs:
+                return base
+        return self.kind.name
+
+    def sent(self, text: str) -> None:
+        """The client received `text`: follow switches, its buffer and delimiter."""
+        self.grammar.sent(text)
+        new = targets.switches_in(self.kind, text)
+        if new:
+            self._last_switch = list(self.switches)
+            self.switches.extend(new)
+        self.pending = self.grammar.pending(self.pending + text)
+
+    def switch_failed(self) -> None:
+        """The client said the last switch did not happen ("Previous connection kept")."""
+        if self._last_switch is not None:
+            self.switches = self._last_switch
+            self._last_switch = None
+
+    def cancelled(self) -> None:
+        """Ctrl-C: the client dropped its query buffer."""
+        self.pending = ""
+
+    # ------------------------------------------------------------ helpers
+    def _blind(self, what: str, span: Span) -> Finding:
+        place = self.place()
+        target = place.target or Target("db")
+        return Finding(
+            "shell.opaque",
+            what.strip(),
+            Severity.LOW,
+            target,
+            span,
+            frozenset({"editor", "unknown-object"}),
+            f"{what.strip()}: text written in an editor runs without guardsh seeing it",
+        )
+
+    def _redecide(
+        self, shown: str, findings: tuple[Finding, ...], extra: Finding, notes: Sequence[str]
+    ) -> Decision:
+        from guardsh.policy.decide import Who, decide
+        from guardsh.policy.locate import classify
+
+        located = [
+            dataclasses.replace(
+                f, environment=classify(f.target, self.snapshot, self.policy).environment
+            )
+            for f in (*findings, extra)
+        ]
+        environment = min((f.environment for f in located), key=self.policy.rank)
+        protected = self.policy.protected(environment)
+        verdict = decide(
+            located, self.policy, self.clock(), Who(self.snapshot.user), protected=protected
+        )
+        if verdict.requirement in (Requirement.TYPE, Requirement.DRY_RUN) and not verdict.type_word:
+            verdict = dataclasses.replace(verdict, type_word=environment)
+        return Decision(shown, verdict, environment, tuple(located), tuple(notes))
+
+    def _failed(self, shown: str, why: str) -> Decision:
+        place = self.place()
+        req = Requirement.CONFIRM if place.protected else Requirement.WARN
+        verdict = Verdict(req, messages=(f"{COULD_NOT}: {why}",))
+        return Decision(shown, verdict, place.environment, (), (f"{COULD_NOT}: {why}",))

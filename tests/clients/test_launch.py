@@ -1,0 +1,89 @@
+"""Which shell lines start a client under guard, and how it is started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guardsh.clients import kinds, launch
+from guardsh.model import Facts, Snapshot
+from guardsh.policy.layers import load_files
+from guardsh.policy.schema import Policy
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Policy:
+    path = tmp_path / "p.yaml"
+    path.write_text("environments:\n  - name: production\n    color: red\n    protected: true\n"
+                    "    match:\n      db_host: ['*prod*']\n"
+                    "  - name: development\n    protected: false\n    match:\n"
+                    "      db_host: ['dev-db']\n")  # fmt: skip
+    return load_files([str(path)])
+
+
+SNAP = Snapshot(variables={"DB": "postgres://db.prod.internal/app"}, hostname="ws-1", user="alice")
+
+
+@pytest.mark.parametrize(
+    ("line", "argv"),
+    [
+        ("psql", ("psql",)),
+        ('psql "$DB"', ("psql", "postgres://db.prod.internal/app")),
+        ("PGHOST=db.prod psql app", ("psql", "app")),
+        ("sudo -u postgres psql", ("sudo", "-u", "postgres", "psql")),
+        (
+            "mysql -h db.prod -u root -pSECRET shop",
+            ("mysql", "-h", "db.prod", "-u", "root", "-pSECRET", "shop"),
+        ),
+        ("sqlite3 prod.db", ("sqlite3", "prod.db")),
+        ("redis-cli -h cache.prod", ("redis-cli", "-h", "cache.prod")),
+        ("mongosh mongodb://m.prod/app", ("mongosh", "mongodb://m.prod/app")),
+    ],
+)
+def test_plan_interactive_clients(line: str, argv: tuple[str, ...]) -> None:
+    p = launch.plan(line, SNAP, Facts())
+    assert p is not None and p.argv == argv
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "psql -c 'SELECT 1'", "psql -f x.sql", "psql -l", "echo 'DROP TABLE t' | psql",
+        "psql < x.sql", "psql > out.txt", "psql; ls", "redis-cli GET k", "redis-cli --scan",
+        "mysql -e 'select 1'", "sqlite3 x.db 'select 1'", "mongosh --eval 'db.x.drop()'",
+        "mongosh script.js", "ssh db-1 psql", "ls", "psql $(cat url)", "psql *.db",
+    ],
+)  # fmt: skip
+def test_plan_leaves_the_rest_alone(line: str) -> None:
+    assert launch.plan(line, SNAP, Facts()) is None
+
+
+def test_should_proxy_follows_the_target(policy: Policy) -> None:
+    prod = launch.plan("psql -h db.prod.internal app", SNAP, Facts())
+    dev = launch.plan("psql -h dev-db app", SNAP, Facts())
+    assert prod is not None and dev is not None
+    assert launch.should_proxy(prod.invocation, None, policy, snapshot=SNAP, facts=Facts())
+    assert not launch.should_proxy(dev.invocation, None, policy, snapshot=SNAP, facts=Facts())
+    batch = launch.plan("psql -h db.prod.internal app", SNAP, Facts())
+    assert batch is not None
+
+
+def test_client_argv_turns_line_editing_off() -> None:
+    assert launch.client_argv(kinds.PSQL, ["sudo", "-u", "postgres", "psql", "app"]) == (
+        ["sudo", "-u", "postgres", "psql", "-n", "app"],
+        3,
+    )
+    assert launch.client_argv(kinds.SQLITE, ["/usr/bin/sqlite3", "x.db"])[0] == [
+        "/usr/bin/sqlite3",
+        "-batch",
+        "x.db",
+    ]
+    assert launch.client_argv(kinds.REDIS, ["redis-cli"])[0] == ["redis-cli"]
+    assert kinds.REDIS.env == {"TERM": "dumb"}
+
+
+def test_run_client_needs_a_terminal(policy: Policy, tmp_path: Path) -> None:
+    r, w = __import__("os").pipe()
+    status = launch.run_client(["psql"], SNAP, policy, Facts(), None, stdin=r, stdout=w)
+    assert status == launch.REFUSED

@@ -1,0 +1,54 @@
+"""mariadb (the mysql client) under guard, against a real MariaDB server."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.clients.conftest import MariaServer, Start, prod_policy
+from tests.shell.term import CTRL_C, Term
+
+pytestmark = [pytest.mark.pty, pytest.mark.server]
+
+
+def prompt(t: Term, port: int, db: str) -> None:
+    t.expect(re.compile(rf"\[PROD\] db:127\.0\.0\.1/{db} MariaDB \[{db}\]>"))
+    time.sleep(0.1)
+
+
+def test_drop_guarded_use_followed(
+    client: Start, mariadb_server: MariaServer, tmp_path: Path
+) -> None:
+    m = mariadb_server
+    m.sql("DROP DATABASE IF EXISTS shop; CREATE DATABASE shop; CREATE TABLE shop.items (id INT);"
+          "DROP DATABASE IF EXISTS other; CREATE DATABASE other")  # fmt: skip
+    t = client([m.client, "-h", m.host, "-P", str(m.port), "-u", "root", "other"],
+               policy=prod_policy(tmp_path / "p.yaml", ports=(m.port,)))  # fmt: skip
+    prompt(t, m.port, "other")
+    t.line("use shop")
+    prompt(t, m.port, "shop")
+    t.line("SELECT 6 * 7 AS answer;")
+    t.expect(r"\| answer \|\s+\+-+\+\s+\|\s+42 \|")
+    prompt(t, m.port, "shop")
+    t.line("DROP TABLE")
+    time.sleep(0.2)
+    t.line("  items;")
+    t.expect_exact("Type `items` to run it:")
+    time.sleep(0.1)
+    t.send(CTRL_C)
+    t.expect_exact("not sent")
+    prompt(t, m.port, "shop")
+    assert m.sql("SHOW TABLES", db="shop") == "items"
+    t.line("DROP TABLE items;")
+    t.expect_exact("Type `items` to run it:")
+    time.sleep(0.1)
+    t.line("items")
+    t.expect_exact("Query OK")
+    prompt(t, m.port, "shop")
+    assert m.sql("SHOW TABLES", db="shop") == ""
+    t.line("quit")
+    t.child.expect(pexpect.EOF, timeout=10)
