@@ -14,7 +14,7 @@ SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly SRC
 readonly PROG="install.sh"
 readonly MIN_PY="3.11"
-readonly DEV_APT_PACKAGES=(postgresql redis-server tmux)
+readonly DEV_APT_PACKAGES=(postgresql redis-server tmux mariadb-server sqlite3)
 
 usage() {
     cat <<EOF
@@ -378,7 +378,7 @@ dev)
             say "test tools already installed: ${DEV_APT_PACKAGES[*]}"
         fi
     else
-        for tool in initdb:postgresql redis-server:redis-server tmux:tmux; do
+        for tool in initdb:postgresql redis-server:redis-server tmux:tmux mariadbd:mariadb-server sqlite3:sqlite3; do
             bin=${tool%%:*}
             if ! have "$bin" && ! compgen -G "/usr/lib/postgresql/*/bin/$bin" >/dev/null; then
                 warn "$bin not found; tests that need it will fail: apt-get install ${tool#*:}"

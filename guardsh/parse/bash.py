@@ -225,6 +225,7 @@ class _Walker:
             self._recover_gap(owner, node, src)
         start = body = end = None
         strip_tabs = False
+        slipped = False
         pipe_next = False
         for child in node.children:
             t = child.type
@@ -238,8 +239,10 @@ class _Walker:
                 self._attach(child, src, first, depth)
             elif t == "heredoc_end":
                 end = child
-            elif not child.is_named or child.type == "word":
-                continue  # words here are a grammar slip over a `\\` body line
+            elif child.type == "word":
+                slipped = True  # a grammar slip over a body line starting with `\\`
+            elif not child.is_named:
+                continue
             else:
                 cont_first = len(self.cmds)
                 pipe_next = t == "pipeline"
@@ -250,7 +253,9 @@ class _Walker:
             return
         if body is not None and not redir.quoted_delimiter(start, src):
             self.substitutions(body, src, depth)
-        owner.stdin = redir.heredoc_stdin(node, start, body, end, strip_tabs, src, self.scope)
+        owner.stdin = redir.heredoc_stdin(
+            node, start, body, end, strip_tabs, src, self.scope, slipped
+        )
 
     def _recover_gap(self, owner: _Cmd, node: Node, src: Source) -> None:
         """tree-sitter-bash drops a lone `-` written right before `<<` (`cat - <<EOF`,

@@ -53,10 +53,12 @@ def heredoc_stdin(
     strip_tabs: bool,
     src: Source,
     scope: Scope,
+    slipped: bool = False,
 ) -> Stdin:
     """The text a heredoc feeds: expanded unless its delimiter is quoted,
-    leading tabs stripped for `<<-`."""
-    lost = _lost_body(start, body, end, src)
+    leading tabs stripped for `<<-`. `slipped`: the grammar read body lines
+    as words (see `_lost_body`)."""
+    lost = _lost_body(start, body, end, src, slipped)
     if lost is not None:
         lo, hi = lost
         text = src.slice(lo, hi)
@@ -74,13 +76,16 @@ def heredoc_stdin(
 
 
 def _lost_body(
-    start: Node | None, body: Node | None, end: Node | None, src: Source
+    start: Node | None, body: Node | None, end: Node | None, src: Source, slipped: bool
 ) -> tuple[int, int] | None:
     """tree-sitter-bash loses a body whose first line starts with a backslash
-    (`<<'EOF'` then `\\i x.sql`): it reads it as words and leaves the body
-    empty. Then the bytes between the delimiter's line and the end marker are
-    the body (taken as written: its expansions, if any, are not expanded)."""
-    if start is None or end is None or (body is not None and body.end_byte > body.start_byte):
+    (`<<'EOF'` then `\\i x.sql`): it reads that line as words and starts the
+    body after it (or leaves it empty). Then the bytes between the delimiter's
+    line and the end marker are the body (taken as written: its expansions,
+    if any, are not expanded)."""
+    if start is None or end is None:
+        return None
+    if not slipped and body is not None and body.end_byte > body.start_byte:
         return None
     eol = src.data.find(b"\n", start.end_byte)
     if eol == -1 or eol + 1 >= end.start_byte:

@@ -189,3 +189,8 @@ def test_a_heredoc_body_starting_with_a_backslash_is_kept() -> None:
     s = script("psql app <<'EOF'\n\\i x.sql\n\\! rm -rf /srv\nEOF\n")
     assert s.commands[0].stdin.text == "\\i x.sql\n\\! rm -rf /srv\n"
     assert [[w.value for w in c.words] for c in s.commands] == [["psql", "app"]]
+
+
+def test_a_backslash_first_line_before_sql_is_kept() -> None:
+    s = script("psql <<'EOF'\n\\c prod-db\nDROP TABLE users;\nEOF\n")
+    assert s.commands[0].stdin.text == "\\c prod-db\nDROP TABLE users;\n"
