@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 import click
 
 from guardsh import cases
-from guardsh.errors import GuardshError, PolicyError, UserError
+from guardsh.cli.where import Where, where_options
+from guardsh.errors import GuardshError, UserError
 from guardsh.exitcodes import Exit
 from guardsh.facts import gather
 from guardsh.facts.who import who
 from guardsh.model import Decision, Facts, Snapshot
 from guardsh.pipeline import check as run_check
-from guardsh.policy.layers import effective
 from guardsh.policy.schema import Policy
-
-
-def _pairs(values: Sequence[str], what: str) -> dict[str, str]:
-    out = {}
-    for v in values:
-        name, eq, value = v.partition("=")
-        if not eq or not name:
-            raise click.UsageError(f"{what} takes NAME=VALUE, got {v!r}")
-        out[name] = value
-    return out
 
 
 def decision_json(d: Decision) -> dict[str, Any]:
@@ -94,51 +83,21 @@ def _batch(source: TextIO, policy: Policy, base: Snapshot, base_facts: Facts, ou
 
 
 @click.command("check")
-@click.option("--as", "as_env", metavar="ENV", help="Every target counts as ENV.")
-@click.option("--hostname", metavar="H", help="The local host's name.")
-@click.option("--kube-context", metavar="C", help="The current kube context.")
-@click.option(
-    "--var", "vars_", multiple=True, metavar="NAME=VALUE", help="A shell variable (repeatable)."
-)
-@click.option(
-    "--alias", "aliases", multiple=True, metavar="NAME=VALUE", help="An alias (repeatable)."
-)
-@click.option("--cwd", metavar="DIR", help="Where relative files are read.")
-@click.option(
-    "--policy", "policies", multiple=True, metavar="FILE", help="Policy file (repeatable)."
-)
+@where_options
 @click.option("--dry-run", is_flag=True, help="Also run the dry-run providers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
 @click.option("--batch", metavar="FILE|-", help="JSON Lines of commands; one JSON result per line.")
 @click.argument("command", nargs=-1)
 def check(
-    as_env: str | None,
-    hostname: str | None,
-    kube_context: str | None,
-    vars_: tuple[str, ...],
-    aliases: tuple[str, ...],
-    cwd: str | None,
-    policies: tuple[str, ...],
+    where: Where,
     dry_run: bool,
     as_json: bool,
     batch: str | None,
     command: tuple[str, ...],
 ) -> None:
     """Analyze COMMAND_LINE and exit 0 (runs), 10 (asks), 20 (denied) or 2."""
-    try:
-        policy = effective(policies)
-    except PolicyError as e:
-        click.echo(f"guardsh: policy error: {e}", err=True)
-        sys.exit(Exit.USAGE)
-    variables = _pairs(vars_, "--var") if vars_ else dict(os.environ)
-    base = gather.snapshot(
-        variables=variables,
-        aliases=_pairs(aliases, "--alias"),
-        cwd=cwd,
-        hostname=hostname,
-        as_env=as_env,
-        kube_context=kube_context,
-    )
+    policy = where.policy()
+    base = where.snapshot()
     facts = gather.facts(base)
     if batch is not None:
         if command:

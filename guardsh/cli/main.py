@@ -1,16 +1,14 @@
 """The `guardsh` command: dispatch by mode, importing only what the mode needs.
 
-`guardsh -c CMD` (sshd, scp, rsync, cron) takes a fast path with no click and
-no prompt_toolkit; subcommands load lazily.
+`guardsh -c CMD` (sshd, scp, rsync, cron), `guardsh SCRIPT` and the
+interactive shell take paths with no click; `-c` also has no prompt_toolkit
+(unless a terminal confirmation is needed). Subcommands load click lazily.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-
-import click
 
 SUBCOMMANDS = {
     "check": ("guardsh.cli.check", "check", "Analyze a command line; run nothing."),
@@ -18,48 +16,69 @@ SUBCOMMANDS = {
     "policy": ("guardsh.cli.policy", "policy", "Check, test and explain policy files."),
     "audit": ("guardsh.cli.audit", "audit", "Verify and read the audit trail."),
 }
+# bash options a caller may pass to a login shell; accepted and ignored.
+_IGNORED = frozenset({"-i", "--noprofile", "--norc", "--noediting", "-s"})
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(SUBCOMMANDS)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        spec = SUBCOMMANDS.get(name)
-        if spec is None:
-            return None
-        module = importlib.import_module(spec[0])
-        cmd: click.Command = getattr(module, spec[1])
-        return cmd
+def _is_c_flag(arg: str) -> bool:
+    """`-c`, or bundled short flags containing c (`-lc`, `-ic`)."""
+    return arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:] and arg[1:].isalpha()
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})  # fmt: skip
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """guardsh: a shell that knows which environment a command touches and
-    what it destroys there, and asks before it runs."""
-    if ctx.invoked_subcommand is None:
-        from guardsh.cli.shell import start
+def _click(argv: list[str]) -> None:
+    import importlib
 
-        sys.exit(start(login=False))
+    import click
+
+    class LazyGroup(click.Group):
+        def list_commands(self, ctx: click.Context) -> list[str]:
+            return sorted(SUBCOMMANDS)
+
+        def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+            spec = SUBCOMMANDS.get(name)
+            if spec is None:
+                return None
+            cmd: click.Command = getattr(importlib.import_module(spec[0]), spec[1])
+            return cmd
+
+    @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+    def cli() -> None:
+        """guardsh: a shell that knows which environment a command touches and
+        what it destroys there, and asks before it runs. Without a subcommand:
+        the interactive shell (`-l`: login shell; `-c CMD`: run one command)."""
+
+    cli.main(args=argv, prog_name="guardsh")
+
+
+def _ask_on_terminal(*args: object) -> tuple[object, object]:
+    """Loaded only when a `-c` command needs a card on a terminal."""
+    from guardsh.cli.shell import ask_on_terminal
+
+    return ask_on_terminal(*args)  # type: ignore[arg-type]
 
 
 def main() -> None:
     argv = sys.argv[1:]
-    login = sys.argv[0].startswith("-") or (argv[:1] in (["-l"], ["--login"]))
-    if argv[:1] in (["-l"], ["--login"]):
+    login = sys.argv[0].startswith("-")
+    while argv and (argv[0] in ("-l", "--login") or argv[0] in _IGNORED):
+        login = login or argv[0] in ("-l", "--login")
         argv = argv[1:]
-    if argv[:1] == ["-c"] or (argv[:1] and argv[0].startswith("-") and "c" in argv[0][1:] and argv[0][1:].isalpha()):
+    if argv and _is_c_flag(argv[0]):
         from guardsh.run.oneshot import main as oneshot
 
-        sys.exit(oneshot(argv, login=login))
-    if login and not argv:
+        sys.exit(oneshot(argv, login=login or "l" in argv[0][1:], ask=_ask_on_terminal))
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    if not argv:
+        if not sys.stdin.isatty():
+            from guardsh.run.oneshot import stdin_script
+
+            sys.exit(stdin_script(login=login))  # no terminal: nothing to ask on
         from guardsh.cli.shell import start
 
-        sys.exit(start(login=True))
-    if argv and not argv[0].startswith("-") and argv[0] not in SUBCOMMANDS and os.path.isfile(argv[0]):
+        sys.exit(start(login=login))
+    if argv[0] not in SUBCOMMANDS and not argv[0].startswith("-") and os.path.isfile(argv[0]):
         from guardsh.run.oneshot import script
 
-        sys.exit(script(argv))
-    cli.main(args=argv, prog_name="guardsh")
+        sys.exit(script(argv, login=login, ask=_ask_on_terminal))
+    _click(argv)

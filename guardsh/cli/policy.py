@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from guardsh.cli.where import Where, where_options
 from guardsh.errors import PolicyError, UserError
 from guardsh.exitcodes import Exit
 from guardsh.policy import layers
@@ -128,30 +129,8 @@ def test_cmd(files: tuple[str, ...], verbose: bool) -> None:
 
 
 # ------------------------------------------------------------------ explain
-def _pairs(values: Sequence[str], what: str) -> dict[str, str]:
-    out = {}
-    for v in values:
-        name, eq, value = v.partition("=")
-        if not eq or not name:
-            raise click.UsageError(f"{what} takes NAME=VALUE, got {v!r}")
-        out[name] = value
-    return out
-
-
 @policy.command("explain")
-@click.option("--as", "as_env", metavar="ENV", help="Every target counts as ENV.")
-@click.option("--hostname", metavar="H", help="The local host's name.")
-@click.option("--kube-context", metavar="C", help="The current kube context.")
-@click.option(
-    "--var", "vars_", multiple=True, metavar="NAME=VALUE", help="A shell variable (repeatable)."
-)
-@click.option(
-    "--alias", "aliases", multiple=True, metavar="NAME=VALUE", help="An alias (repeatable)."
-)
-@click.option("--cwd", metavar="DIR", help="Where relative files are read.")
-@click.option(
-    "--policy", "policies", multiple=True, metavar="FILE", help="Policy file (repeatable)."
-)
+@where_options
 @click.option("--time", "when", metavar="ISO", help="Explain as at this time (default: now).")
 @click.option("--user", metavar="NAME", help="Explain for this user (default: you).")
 @click.option(
@@ -159,13 +138,7 @@ def _pairs(values: Sequence[str], what: str) -> dict[str, str]:
 )
 @click.argument("command", nargs=-1)
 def explain_cmd(
-    as_env: str | None,
-    hostname: str | None,
-    kube_context: str | None,
-    vars_: tuple[str, ...],
-    aliases: tuple[str, ...],
-    cwd: str | None,
-    policies: tuple[str, ...],
+    where: Where,
     when: str | None,
     user: str | None,
     groups: tuple[str, ...],
@@ -180,19 +153,8 @@ def explain_cmd(
 
     if not command:
         raise click.UsageError("give the command line, e.g. guardsh policy explain -- 'rm -rf /x'")
-    try:
-        pol = layers.effective(policies)
-    except PolicyError as e:
-        click.echo(f"guardsh: policy error: {e}", err=True)
-        sys.exit(Exit.USAGE)
-    snap = gather.snapshot(
-        variables=_pairs(vars_, "--var") if vars_ else dict(os.environ),
-        aliases=_pairs(aliases, "--alias"),
-        cwd=cwd,
-        hostname=hostname,
-        as_env=as_env,
-        kube_context=kube_context,
-    )
+    pol = where.policy()
+    snap = where.snapshot()
     facts = gather.facts(snap)
     try:
         clock = cases.clock_for({"time": when}) if when else dt.datetime.now().astimezone()
