@@ -9,7 +9,7 @@ wrappers (`wrappers.py`, `remote.py`) recursively: `sudo -u postgres bash -c
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from guardsh.errors import AnalysisError
 from guardsh.model import Facts, Invocation, Snapshot, Span, Stdin, Target, Word
@@ -37,6 +37,17 @@ class _Frame:
     inherited: Stdin | None
     remote: bool
     depth: int
+
+
+@dataclass(frozen=True, slots=True)
+class _At:
+    """One command being unwrapped: where it was written and what it sees."""
+
+    cmd: Command
+    stdin: Stdin | None
+    frame: _Frame
+    cwd: str
+    functions: Mapping[str, FunctionDef]
 
 
 @dataclass(slots=True)
@@ -97,61 +108,52 @@ class Unwrapper:
         return None
 
     def script(self, script: Script, scope: Scope, frame: _Frame, cwd: str) -> Iterator[Invocation]:
-        functions = script.functions
         for cmd in script.commands:
             inherited = frame.inherited if cmd.pipe_from is None and not cmd.nested else None
             stdin = command_stdin(cmd, script, self.facts.read_file, cwd, inherited)
             env = frame.env + tuple((n, w.value) for n, w in cmd.assigns if w.known)
-            for inv in self.command(cmd.words, cmd, stdin, frame, env, frame.user, cwd, functions):
+            at = _At(cmd, stdin, replace(frame, env=env), cwd, script.functions)
+            for inv in self.command(cmd.words, at):
                 if inv.program == "cd" and inv.depth == frame.depth and not cmd.nested:
                     cwd = _cd(inv, cwd, scope.home)
                 yield inv
 
-    def command(
-        self,
-        argv: Sequence[Word],
-        cmd: Command,
-        stdin: Stdin | None,
-        frame: _Frame,
-        env: tuple[tuple[str, str], ...],
-        user: str | None,
-        cwd: str,
-        functions: Mapping[str, FunctionDef],
-    ) -> Iterator[Invocation]:
-        depth = frame.depth
-        if depth > MAX_DEPTH:
-            raise AnalysisError("wrappers are nested too deeply to analyze", cmd.span)
+    def command(self, argv: Sequence[Word], at: _At) -> Iterator[Invocation]:
+        frame = at.frame
+        if frame.depth > MAX_DEPTH:
+            raise AnalysisError("wrappers are nested too deeply to analyze", at.cmd.span)
         argv = tuple(argv)
         if not argv:
-            if cmd.redirects:
-                yield self._inv("", (), cmd, stdin, frame, env, user, cwd, frame.via)
+            if at.cmd.redirects:
+                yield self._inv("", (), at)
             return
         head = argv[0]
         name = head.value.rsplit("/", 1)[-1] if head.known else ""
-        inv = self._inv(name, argv, cmd, stdin, frame, env, user, cwd, frame.via)
+        inv = self._inv(name, argv, at)
         if not head.known:
             yield inv
             return
-        fn = functions.get(name)
+        fn = at.functions.get(name)
         if fn is not None or (not frame.remote and name in self.snapshot.functions):
-            yield from self._call(fn, name, argv, cmd, stdin, frame, env, user, cwd, functions, inv)
+            yield from self._call(fn, name, argv, at, inv)
             return
         peels = self._peel(name, argv)
         if peels is None:
-            piped = stdin is not None and stdin.text is not None
-            if name in SHELLS and piped and not _has_operand(argv):
+            stdin = at.stdin
+            script_in = stdin is not None and stdin.text is not None and not _has_operand(argv)
+            if name in SHELLS and script_in:  # `echo 'rm -rf x' | bash`
                 assert stdin is not None and stdin.text is not None
                 via = (*frame.via, f"{name} <stdin")
-                sub = _Frame(frame.target, via, user, env, None, frame.remote, depth + 1)
+                sub = replace(frame, via=via, inherited=None, depth=frame.depth + 1)
                 word = Word(stdin.text, stdin.span)
-                yield from self.text([word], Scope({}, self.snapshot.home), sub, cwd)
+                yield from self.text([word], Scope({}, self.snapshot.home), sub, at.cwd)
                 return
             yield inv
             return
         if any(p.keep_self for p in peels):
             yield inv
         for p in peels:
-            yield from self._inner(p, cmd, stdin, frame, env, user, cwd, functions, inv)
+            yield from self._inner(p, at, inv)
 
     def _peel(self, name: str, argv: tuple[Word, ...]) -> list[Peel] | None:
         remote = REMOTE.get(name)
@@ -160,19 +162,9 @@ class Unwrapper:
         peeler = PEELERS.get(name)
         return peeler(argv) if peeler is not None else None
 
-    def _inner(
-        self,
-        p: Peel,
-        cmd: Command,
-        stdin: Stdin | None,
-        frame: _Frame,
-        env: tuple[tuple[str, str], ...],
-        user: str | None,
-        cwd: str,
-        functions: Mapping[str, FunctionDef],
-        outer: Invocation,
-    ) -> Iterator[Invocation]:
-        inner_stdin = None if p.consumes_stdin else stdin
+    def _inner(self, p: Peel, at: _At, outer: Invocation) -> Iterator[Invocation]:
+        frame = at.frame
+        inner_stdin = None if p.consumes_stdin else at.stdin
         target = p.target or frame.target
         if p.target is not None and p.inherit_target:
             own = {k for k, _ in p.target.fields}
@@ -181,47 +173,33 @@ class Unwrapper:
         sub = _Frame(
             target,
             (*frame.via, p.via),
-            p.user or user,
-            env + p.env,
+            p.user or frame.user,
+            frame.env + p.env,
             inner_stdin if (p.text or p.file) else None,
             frame.remote or p.remote,
             frame.depth + 1,
         )
-        new_cwd = resolve(p.cwd, cwd) if p.cwd else cwd
+        cwd = resolve(p.cwd, at.cwd) if p.cwd else at.cwd
         if p.text:
-            yield from self.text(p.text, self._scope(), sub, new_cwd, p.positional)
+            yield from self.text(p.text, self._scope(), sub, cwd, p.positional)
             return
         if p.file is not None:
-            text = None if sub.remote else self.facts.read_file(resolve(p.file.value, new_cwd))
+            text = None if sub.remote else self.facts.read_file(resolve(p.file.value, cwd))
             if text is None:
                 yield outer  # the shell analyzer reports what cannot be read
                 return
             src = Source.of(text, None, p.file.span)
             scope = self._scope().child(list(p.positional) if p.positional else None)
             script = parse_script(src, scope, self.snapshot.aliases)
-            yield from self.script(script, scope, sub, new_cwd)
+            yield from self.script(script, scope, sub, cwd)
             return
-        argvs = [p.argv]
-        if p.stdin_items:
-            argvs = _with_items(p, stdin, cmd.span)
+        argvs = _with_items(p, at.stdin, at.cmd.span) if p.stdin_items else [p.argv]
+        inner = replace(at, stdin=inner_stdin, frame=sub, cwd=cwd)
         for argv in argvs:
-            yield from self.command(
-                argv, cmd, inner_stdin, sub, sub.env, sub.user, new_cwd, functions
-            )
+            yield from self.command(argv, inner)
 
     def _call(
-        self,
-        fn: FunctionDef | None,
-        name: str,
-        argv: tuple[Word, ...],
-        cmd: Command,
-        stdin: Stdin | None,
-        frame: _Frame,
-        env: tuple[tuple[str, str], ...],
-        user: str | None,
-        cwd: str,
-        functions: Mapping[str, FunctionDef],
-        inv: Invocation,
+        self, fn: FunctionDef | None, name: str, argv: tuple[Word, ...], at: _At, inv: Invocation
     ) -> Iterator[Invocation]:
         """Run a function's body with $1.. set; recursion is followed once."""
         if name in self._calls:
@@ -230,26 +208,25 @@ class Unwrapper:
             body, span = fn.body, fn.span
             shift = span.start if self.line[span.start : span.end] == body else None
         else:
-            body, span, shift = self.snapshot.functions.get(name, ""), cmd.span, None
+            body, span, shift = self.snapshot.functions.get(name, ""), at.cmd.span, None
         if not body.strip():
             yield inv  # a function we cannot see into: the shell analyzer's opaque
             return
         self._calls.add(name)
         try:
             scope = self._scope().child([w.value for w in argv])
-            src = Source.of(body, shift, span if shift is None else cmd.span)
+            src = Source.of(body, shift, span if shift is None else at.cmd.span)
             script = parse_script(src, scope, self.snapshot.aliases)
-            sub = _Frame(
-                frame.target,
-                (*frame.via, f"function {name}"),
-                user,
-                env,
-                stdin,
-                frame.remote,
-                frame.depth + 1,
+            frame = at.frame
+            sub = replace(
+                frame,
+                via=(*frame.via, f"function {name}"),
+                inherited=at.stdin,
+                depth=frame.depth + 1,
             )
-            merged = {**functions, **script.functions}
-            yield from self.script(Script(script.commands, merged, script.errors), scope, sub, cwd)
+            merged = {**at.functions, **script.functions}
+            body_script = Script(script.commands, merged, script.errors)
+            yield from self.script(body_script, scope, sub, at.cwd)
         finally:
             self._calls.discard(name)
 
@@ -257,29 +234,19 @@ class Unwrapper:
         snap = self.snapshot
         return Scope(dict(snap.variables), snap.home)
 
-    def _inv(
-        self,
-        name: str,
-        argv: tuple[Word, ...],
-        cmd: Command,
-        stdin: Stdin | None,
-        frame: _Frame,
-        env: tuple[tuple[str, str], ...],
-        user: str | None,
-        cwd: str,
-        via: tuple[str, ...],
-    ) -> Invocation:
+    def _inv(self, name: str, argv: tuple[Word, ...], at: _At) -> Invocation:
+        frame = at.frame
         return Invocation(
             program=name,
             argv=argv,
-            span=cmd.span,
+            span=at.cmd.span,
             target=frame.target,
-            stdin=stdin,
-            redirects=cmd.redirects,
-            env=env,
-            user=user,
-            via=via,
-            cwd=cwd,
+            stdin=at.stdin,
+            redirects=at.cmd.redirects,
+            env=frame.env,
+            user=frame.user,
+            via=frame.via,
+            cwd=at.cwd,
             depth=frame.depth,
         )
 
