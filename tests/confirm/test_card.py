@@ -1,0 +1,90 @@
+"""The confirmation card as text: environment, target, marked evidence, plain words, rules."""
+
+from __future__ import annotations
+
+from guardsh.confirm.card import as_text, card, color_of, requirement_text
+from guardsh.model import Decision, Finding, Requirement, Severity, Span, Target, Verdict
+
+LINE = "psql \"$DATABASE_URL\" -c 'DROP TABLE users'"
+DB = Target("db", (("db_host", "prod-db.internal"), ("db_name", "app")))
+
+
+def drop(req: Requirement = Requirement.TYPE, **kw: object) -> Decision:
+    start = LINE.index("DROP")
+    f = Finding(
+        "sql.drop_table",
+        "users",
+        Severity.HIGH,
+        DB,
+        Span(start, start + len("DROP TABLE users")),
+        detail="DROP TABLE users",
+        environment="production",
+    )
+    v = Verdict(
+        req,
+        rules=("production-high",),
+        messages=("This destroys something in production.",),
+        type_word="users",
+        **kw,
+    )  # type: ignore[arg-type]
+    return Decision(LINE, v, "production", (f,))
+
+
+def test_card_says_where_what_and_why() -> None:
+    text = as_text(
+        card(
+            drop(),
+            target="db:prod-db.internal/app bastion-1",
+            rule_messages={"production-high": "This destroys something in production."},
+        )
+    )
+    lines = text.splitlines()
+    assert lines[0].startswith("━━ guardsh ━ PRODUCTION ━ db:prod-db.internal/app bastion-1 ━")
+    assert lines[1] == f"  $ {LINE}"
+    col = lines[1].index("DROP")
+    assert lines[2] == " " * col + "^" * len("DROP TABLE users")
+    assert "  • DROP TABLE users on db:prod-db.internal/app — production (high)" in lines
+    assert "  rule production-high: This destroys something in production." in lines
+    assert lines[-1].startswith("━━ type `users` to run it ━")
+
+
+def test_dry_run_slot() -> None:
+    text = as_text(card(drop(Requirement.DRY_RUN), dry_run=["would drop 1 table (3,412 rows)"]))
+    assert "  dry run:\n    would drop 1 table (3,412 rows)\n" in text
+    assert "read the dry run, then type `users`" in text
+
+
+def test_requirement_words() -> None:
+    assert requirement_text(drop(Requirement.CONFIRM)) == "confirm to run it"
+    assert requirement_text(drop(delay=10, reason=True, reason_pattern="^OPS-")) == (
+        "type `users` to run it; after a 10-second cooling-off; give a reason matching `^OPS-`"
+    )
+    assert requirement_text(drop(Requirement.DENY, break_glass=True)).startswith(
+        "denied by policy; break-glass"
+    )
+
+
+def test_no_color_has_no_color_styles() -> None:
+    frags = card(drop(), env_color="red", color=False)
+    assert all("ansi" not in style and "#" not in style for style, _ in frags)
+    assert any("ansired" in style for style, _ in card(drop(), env_color="red"))
+
+
+def test_colors() -> None:
+    assert color_of("red") == "ansired"
+    assert color_of("#123456") == "#123456"
+    assert color_of("default") is None
+
+
+def test_line_without_evidence_and_notes() -> None:
+    d = Decision(
+        "$cmd --force",
+        Verdict(Requirement.CONFIRM, messages=("guardsh could not analyze this command",)),
+        "production",
+        (),
+        notes=("guardsh could not analyze this command: boom",),
+    )
+    text = as_text(card(d))
+    assert "  $ $cmd --force\n" in text
+    assert "note: guardsh could not analyze this command\n" in text
+    assert "note: guardsh could not analyze this command: boom" in text
