@@ -56,7 +56,9 @@ ACTIONS: dict[str, str] = {
     "terraform.apply": "terraform apply, import",
     "terraform.state_rm": "terraform state rm|mv|push|replace-provider, force-unlock",
     "terraform.taint": "terraform taint",
-    "terraform.workspace_switch": "terraform workspace select NAME: later runs hit another workspace",
+    "terraform.workspace_switch": (
+        "terraform workspace select NAME: later runs hit another workspace"
+    ),
     "cloud.delete": "aws/gcloud/az/doctl delete, terminate, rm -r",
     "cloud.stop": "stop / deallocate / restart of cloud instances",
     "cloud.modify": "modify-* / patch / update of cloud resources",

@@ -1,75 +1,37 @@
-"""disk analyzers: what overwrites, wipes or re-partitions a block device.
+"""disk analyzers: what overwrites, wipes or formats a block device (partition
+tables are disk_partition's; what a block device is, disk_devices').
 
 disk.wipe: dd of=/dev/X, `> /dev/X`, tee/cp/shred onto a device, wipefs -a,
 blkdiscard, lvremove/vgremove/pvremove, lvreduce, hdparm --security-erase,
 nvme sanitize, badblocks -w, mdadm --zero-superblock, cryptsetup erase,
-zpool destroy|labelclear. disk.format: mkfs*, mke2fs, mkswap, partition-table
-writers, pvcreate, mdadm --create, cryptsetup luksFormat, nvme format, zpool
-create. zfs destroy is fs.delete_recursive.
+zpool destroy|labelclear. disk.format: mkfs*, mke2fs, mkswap, pvcreate, mdadm
+--create, cryptsetup luksFormat, nvme format, zpool create. zfs destroy is
+fs.delete_recursive.
 
 Documented severity choices: everything that writes a device is HIGH.
-LOW: the interactive partition editors (`fdisk /dev/sdb`, `parted /dev/sdb`,
-cfdisk, gdisk: nothing is written before the user says so inside them),
-additive or metadata-only table changes (`sgdisk -n`, `parted set`), mkfs of an
-image file, `dd of=$X` whose target is unknown, lvreduce -r and cryptsetup
-luksKillSlot. Quiet: listings (`fdisk -l`, `parted -l`, `wipefs DEV`), dry runs
-(`mke2fs -n`, `mkfs.xfs -N`, `wipefs -n`, `sgdisk -P`, `lvremove -t`, `zfs
-destroy -n`), `--help`/`--version`, dd onto a file or a pseudo device.
+LOW: mkfs of an image file, `dd of=$X` whose target is unknown, lvreduce -r,
+pvcreate without --force and cryptsetup luksKillSlot. Quiet: listings
+(`wipefs DEV`), dry runs (`mke2fs -n`, `mkfs.xfs -N`, `wipefs -n`,
+`lvremove -t`, `zfs destroy -n`), `--help`/`--version`, dd onto a file or a
+pseudo device.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from guardsh.analyze.registry import Context, analyzer, fallback, finding
+from guardsh.analyze.disk_devices import (
+    block_device,
+    dev_words,
+    disk_finding,
+    wants_help,
+    wipe_all,
+)
+from guardsh.analyze.registry import Context, analyzer, fallback
 from guardsh.model import Finding, Invocation, Severity, Word
 from guardsh.parse.argv import parse_argv
-
-# Character and pseudo devices: writing to them destroys nothing stored.
-PSEUDO = re.compile(
-    r"/dev/(?:null|zero|full|u?random|std(?:in|out|err)|tty\w*|pts/.*|fd/.*|console|ptmx"
-    r"|shm/.*|mqueue/.*|log|kmsg|fb\d+|dsp\d*|audio\d*|snd/.*|input/.*|lp\d+|usb/lp\d+"
-    r"|ttyS\d+|ttyUSB\d+|ttyACM\d+|net/tun|tcp/.*|udp/.*|cu\..*|hidraw\d+|i2c-\d+|spidev.*"
-    r"|video\d+|dri/.*|cpu/.*|vcs\w*)$"
-)
-_HELP = frozenset({"--help", "--version"})
-
-
-def block_device(w: Word) -> bool | None:
-    """True for a device that holds data: a known block device, or any /dev/ path
-    that is not a known character or pseudo device (fail safe: `/dev/usb_drive`).
-    None when the word is unknown but says /dev/."""
-    if not w.known:
-        return None if w.value.startswith("/dev/") else False
-    path = w.value.rstrip("/")
-    # sd*, nvme*, mapper/*, disk/by-*, VG/LV ... and any other name
-    return path.startswith("/dev/") and len(path) > 5 and PSEUDO.match(path) is None
-
-
-def _help(inv: Invocation) -> bool:
-    return any(w.value in _HELP for w in inv.args if w.known)
-
-
-def _dev_words(words: Iterable[Word]) -> list[Word]:
-    """Operands that are (or may be) block devices."""
-    return [w for w in words if block_device(w) is not False]
-
-
-def _emit(
-    inv: Invocation, action: str, w: Word, sev: Severity, detail: str, tags: Iterable[str] = ()
-) -> Finding:
-    t = set(tags)
-    if not w.known:
-        t.add("unknown-object")
-    return finding(inv, action, w.value, sev, tags=t, detail=detail)
-
-
-def _wipe_all(inv: Invocation, words: Iterable[Word], detail: str) -> Iterator[Finding]:
-    for w in words:
-        yield _emit(inv, "disk.wipe", w, Severity.HIGH, f"{detail} {w.value}")
-
 
 # ---------------------------------------------------------------- writers
 
@@ -77,7 +39,7 @@ def _wipe_all(inv: Invocation, words: Iterable[Word], detail: str) -> Iterator[F
 @analyzer("dd")
 def dd(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     """`dd of=/dev/sdX`: the device is overwritten from `if=` (or stdin)."""
-    if _help(inv):
+    if wants_help(inv):
         return
     out: Word | None = None
     src = "stdin"
@@ -93,13 +55,13 @@ def dd(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     if dev is False and out.known:
         return
     sev = Severity.HIGH if dev is not False else Severity.LOW
-    yield _emit(inv, "disk.wipe", out, sev, f"dd writes {src} over {out.value}")
+    yield disk_finding(inv, "disk.wipe", out, sev, f"dd writes {src} over {out.value}")
 
 
 @analyzer("shred", "tee", "cp")
 def onto_device(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     """shred/tee onto a device, `cp image.iso /dev/sdb`: the device is overwritten."""
-    if _help(inv):
+    if wants_help(inv):
         return
     if inv.program == "cp":
         ops = parse_argv(inv.args, short_value="tS", long_value={"target-directory"}).operands
@@ -113,7 +75,7 @@ def onto_device(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     verb = {"shred": "shred overwrites", "tee": "tee writes over", "cp": "cp writes over"}
     for w in targets:
         if block_device(w) is not False:
-            yield _emit(inv, "disk.wipe", w, Severity.HIGH, f"{verb[inv.program]} {w.value}")
+            yield disk_finding(inv, "disk.wipe", w, Severity.HIGH, f"{verb[inv.program]} {w.value}")
 
 
 @fallback
@@ -126,7 +88,9 @@ def redirect_to_device(inv: Invocation, ctx: Context) -> Iterator[Finding]:
             and dev.value.startswith("/dev/")
             and block_device(dev) is not False
         ):
-            yield _emit(inv, "disk.wipe", dev, Severity.HIGH, f"output written over {dev.value}")
+            yield disk_finding(
+                inv, "disk.wipe", dev, Severity.HIGH, f"output written over {dev.value}"
+            )
             return
 
 
@@ -134,16 +98,16 @@ def redirect_to_device(inv: Invocation, ctx: Context) -> Iterator[Finding]:
 def wipefs(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     """`wipefs DEV` only lists; -a or -o erases signatures."""
     p = parse_argv(inv.args, short_value="otO", long_value={"offset", "types", "output"})
-    if _help(inv) or p.has("-n", "--no-act") or not p.has("-a", "--all", "-o", "--offset"):
+    if wants_help(inv) or p.has("-n", "--no-act") or not p.has("-a", "--all", "-o", "--offset"):
         return
-    yield from _wipe_all(inv, p.operands, "wipefs erases the signatures of")
+    yield from wipe_all(inv, p.operands, "wipefs erases the signatures of")
 
 
 @analyzer("blkdiscard")
 def blkdiscard(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     p = parse_argv(inv.args, short_value="olp", long_value={"offset", "length", "step"})
-    if not _help(inv):
-        yield from _wipe_all(inv, p.operands, "blkdiscard discards every block of")
+    if not wants_help(inv):
+        yield from wipe_all(inv, p.operands, "blkdiscard discards every block of")
 
 
 _LVM_VALUES = {"config", "select", "autobackup", "reportformat", "commandprofile", "profile",
@@ -155,12 +119,12 @@ _LVM_VALUES = {"config", "select", "autobackup", "reportformat", "commandprofile
 def lvm_remove(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     """lvremove/vgremove/pvremove: volumes and their data are gone."""
     p = parse_argv(inv.args, short_value="SA", long_value=_LVM_VALUES)
-    if _help(inv) or p.has("-t", "--test"):
+    if wants_help(inv) or p.has("-t", "--test"):
         return
-    yield from _wipe_all(inv, p.operands, f"{inv.program} removes")
+    yield from wipe_all(inv, p.operands, f"{inv.program} removes")
     sel = p.value("-S", "--select")
     if sel is not None and not p.operands:
-        yield _emit(
+        yield disk_finding(
             inv,
             "disk.wipe",
             sel,
@@ -187,11 +151,11 @@ def lvreduce(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     p = parse_argv(inv.args, short_value="lLA", long_value=_LVM_VALUES | {"size", "extents"})
     size = p.value("-L", "--size", "-l", "--extents")
     shrink = inv.program == "lvreduce" or (size is not None and size.value.startswith("-"))
-    if _help(inv) or not shrink or p.has("-t", "--test"):
+    if wants_help(inv) or not shrink or p.has("-t", "--test"):
         return
     sev = Severity.LOW if p.has("-r", "--resizefs") else Severity.HIGH
     for w in p.operands:
-        yield _emit(inv, "disk.wipe", w, sev, f"{inv.program} shrinks {w.value}")
+        yield disk_finding(inv, "disk.wipe", w, sev, f"{inv.program} shrinks {w.value}")
 
 
 _HDPARM_ERASE = frozenset({"--security-erase", "--security-erase-enhanced", "--trim-sector-ranges",
@@ -201,13 +165,13 @@ _HDPARM_ERASE = frozenset({"--security-erase", "--security-erase-enhanced", "--t
 @analyzer("hdparm")
 def hdparm(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     if any(w.value in _HDPARM_ERASE for w in inv.args):
-        yield from _wipe_all(inv, _dev_words(inv.args[-1:]), "hdparm erases")
+        yield from wipe_all(inv, dev_words(inv.args[-1:]), "hdparm erases")
 
 
 @analyzer("nvme")
 def nvme(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     """`nvme format DEV` / `nvme sanitize DEV`."""
-    if _help(inv) or not inv.args:
+    if wants_help(inv) or not inv.args:
         return
     sub = inv.args[0].value
     p = parse_argv(
@@ -229,31 +193,33 @@ def nvme(inv: Invocation, ctx: Context) -> Iterator[Finding]:
             "ovrpat",
         },
     )
-    devs = _dev_words(p.operands)[:1]
+    devs = dev_words(p.operands)[:1]
     if sub == "format":
         for w in devs:
-            yield _emit(inv, "disk.format", w, Severity.HIGH, f"nvme format erases {w.value}")
+            yield disk_finding(
+                inv, "disk.format", w, Severity.HIGH, f"nvme format erases {w.value}"
+            )
     elif sub == "sanitize":
-        yield from _wipe_all(inv, devs, "nvme sanitize erases")
+        yield from wipe_all(inv, devs, "nvme sanitize erases")
 
 
 @analyzer("badblocks")
 def badblocks(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     """-w is the destructive write test; -n (non-destructive) and the read test are quiet."""
     p = parse_argv(inv.args, short_value="bcdeiopt")
-    if p.has("-w") and not _help(inv):
-        yield from _wipe_all(inv, p.operands[:1], "badblocks -w writes test patterns over")
+    if p.has("-w") and not wants_help(inv):
+        yield from wipe_all(inv, p.operands[:1], "badblocks -w writes test patterns over")
 
 
 @analyzer("mdadm")
 def mdadm(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     vals = [w.value for w in inv.args]
-    devs = _dev_words(inv.args)
+    devs = dev_words(inv.args)
     if "--zero-superblock" in vals:
-        yield from _wipe_all(inv, devs, "mdadm erases the RAID superblock of")
+        yield from wipe_all(inv, devs, "mdadm erases the RAID superblock of")
     elif ("--create" in vals or "-C" in vals) and devs:
         for w in devs:
-            yield _emit(
+            yield disk_finding(
                 inv, "disk.format", w, Severity.HIGH, f"mdadm --create writes over {w.value}"
             )
 
@@ -289,7 +255,7 @@ def _mkfs_kind(inv: Invocation) -> str:
 @analyzer(*MKFS)
 def mkfs(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     """A new filesystem over a device: whatever was there is gone. An image file: LOW."""
-    if _help(inv):
+    if wants_help(inv):
         return
     kind = _mkfs_kind(inv)
     p = parse_argv(
@@ -304,7 +270,7 @@ def mkfs(inv: Invocation, ctx: Context) -> Iterator[Finding]:
         files = [w for w in p.operands if not re.fullmatch(r"\d+[kKmMgGtT]?", w.value)]
         for w in files[:1]:
             if not w.value.startswith("/dev/"):
-                yield _emit(
+                yield disk_finding(
                     inv,
                     "disk.format",
                     w,
@@ -313,143 +279,18 @@ def mkfs(inv: Invocation, ctx: Context) -> Iterator[Finding]:
                 )
         return
     for w in devs if kind == "btrfs" else devs[:1]:
-        yield _emit(inv, "disk.format", w, Severity.HIGH, f"{inv.program} formats {w.value}")
-
-
-def _stdin_fed(inv: Invocation) -> bool:
-    return inv.stdin is not None or any(r.op.startswith("<") for r in inv.redirects)
-
-
-@analyzer("fdisk", "gdisk", "cfdisk", "cgdisk")
-def fdisk(inv: Invocation, ctx: Context) -> Iterator[Finding]:
-    """Interactive editors: LOW (nothing is written before `w`); fed by a script: HIGH."""
-    p = parse_argv(inv.args, short_value="bCHSotwWuc", long_value={"sector-size", "output"})
-    if _help(inv) or p.has("-l", "--list", "-x", "--list-details", "-s", "--getsz"):
-        return
-    sev = Severity.HIGH if _stdin_fed(inv) else Severity.LOW
-    how = "scripted changes to" if sev is Severity.HIGH else "may rewrite"
-    for w in _dev_words(p.operands)[:1]:
-        yield _emit(
-            inv, "disk.format", w, sev, f"{inv.program} {how} the partition table of {w.value}"
-        )
-
-
-_SFDISK_READ = ("-l", "--list", "-d", "--dump", "-J", "--json", "-s", "--show-size", "-g",
-                "--show-geometry", "-V", "--verify", "-F", "--list-free", "-T", "--list-types",
-                "-n", "--no-act", "-b")  # fmt: skip
-
-
-# partition attributes: a 3rd operand sets (else prints); the rest always write
-_SFDISK_PART = ("--part-type", "--part-label", "--part-uuid", "--part-attrs", "-A", "--activate",
-                "-r", "--reorder", "--relocate")  # fmt: skip
-
-
-@analyzer("sfdisk")
-def sfdisk(inv: Invocation, ctx: Context) -> Iterator[Finding]:
-    """sfdisk DEV reads a new table from stdin; --delete removes partitions."""
-    p = parse_argv(
-        inv.args, short_value="oOuwWXYN", long_value={"label", "wipe", "wipe-partitions", "output"}
-    )
-    if p.has("--delete"):
-        yield from _wipe_all(inv, _dev_words(p.operands)[:1], "sfdisk deletes partitions of")
-        return
-    if _help(inv) or p.has(*_SFDISK_READ):
-        return
-    if p.has(*_SFDISK_PART):
-        if len(p.operands) >= 3 or p.has(*_SFDISK_PART[4:]):
-            for w in _dev_words(p.operands)[:1]:
-                yield _emit(inv, "disk.format", w, Severity.LOW, f"sfdisk changes {w.value}")
-        return
-    sev = Severity.HIGH if _stdin_fed(inv) else Severity.LOW
-    for w in _dev_words(p.operands)[:1]:
-        yield _emit(inv, "disk.format", w, sev, f"sfdisk writes a new partition table to {w.value}")
-
-
-_PARTED_HIGH = frozenset(
-    {"mklabel", "mktable", "rm", "resizepart", "resize", "mkpart", "mkpartfs", "mkfs"}
-)
-_PARTED_LOW = frozenset({"name", "set", "toggle", "disk_set", "disk_toggle", "type", "move", "cp"})
-
-
-@analyzer("parted")
-def parted(inv: Invocation, ctx: Context) -> Iterator[Finding]:
-    """parted DEV [COMMAND...]: mklabel/rm/mkpart/resizepart write the table."""
-    vals = [w.value for w in inv.args]
-    if _help(inv) or "-l" in vals or "--list" in vals:
-        return
-    devs = _dev_words(w for w in inv.args if not w.value.startswith("-"))[:1]
-    cmds = {v.lower() for v in vals} - {"-s", "--script", "-m", "--machine", "-f", "--fix"}
-    if cmds & _PARTED_HIGH:
-        sev, how = Severity.HIGH, "/".join(sorted(cmds & _PARTED_HIGH))
-    elif cmds & _PARTED_LOW:
-        sev, how = Severity.LOW, "/".join(sorted(cmds & _PARTED_LOW))
-    elif {"print", "p", "unit", "align-check", "version", "help"} & cmds:
-        return
-    else:
-        sev, how = Severity.LOW, "interactive"
-    for w in devs:
-        yield _emit(inv, "disk.format", w, sev, f"parted {how} on {w.value}")
-
-
-_SGDISK_HIGH = ("-Z", "--zap-all", "-z", "--zap", "-o", "--clear", "-d", "--delete", "-l",
-                "--load-backup", "-m", "--gpttombr")  # fmt: skip
-_SGDISK_LOW = ("-n", "--new", "-N", "--largest-new", "-t", "--typecode", "-c", "--change-name",
-               "-A", "--attributes", "-s", "--sort", "-U", "--disk-guid", "-u", "--partition-guid",
-               "-G", "--randomize-guids", "-g", "--mbrtogpt", "-e", "--move-second-header", "-r",
-               "--transpose", "-h", "--hybrid", "-C", "--recompute-chs")  # fmt: skip
-
-
-@analyzer("sgdisk")
-def sgdisk(inv: Invocation, ctx: Context) -> Iterator[Finding]:
-    """sgdisk: zap/clear/delete/load-backup destroy the table; -R copies one over a disk."""
-    p = parse_argv(
-        inv.args,
-        short_value="aAbcdijlmnNrRtTuUh",
-        long_value={
-            "replicate",
-            "backup",
-            "load-backup",
-            "delete",
-            "new",
-            "typecode",
-            "change-name",
-            "attributes",
-            "largest-new",
-            "set-alignment",
-        },
-    )
-    if _help(inv) or p.has("-P", "--pretend"):
-        return
-    devs = _dev_words(p.operands)[-1:]
-    rep = p.value("-R", "--replicate")
-    if rep is not None:
-        yield _emit(
-            inv,
-            "disk.format",
-            rep,
-            Severity.HIGH,
-            f"sgdisk copies a partition table over {rep.value}",
-        )
-    if p.has(*_SGDISK_HIGH):
-        sev = Severity.HIGH
-    elif p.has(*_SGDISK_LOW):
-        sev = Severity.LOW
-    else:
-        return
-    names = sorted({o.name for o in p.opts if o.name in _SGDISK_HIGH + _SGDISK_LOW})
-    for w in devs:
-        yield _emit(inv, "disk.format", w, sev, f"sgdisk {' '.join(names)} on {w.value}")
+        yield disk_finding(inv, "disk.format", w, Severity.HIGH, f"{inv.program} formats {w.value}")
 
 
 @analyzer("pvcreate")
 def pvcreate(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     """pvcreate writes an LVM label; forced, it overwrites what the device holds."""
     p = parse_argv(inv.args, short_value="", long_value=_LVM_VALUES)
-    if _help(inv) or p.has("-t", "--test"):
+    if wants_help(inv) or p.has("-t", "--test"):
         return
     sev = Severity.HIGH if p.has("-f", "--force", "-y", "--yes") else Severity.LOW
     for w in p.operands:
-        yield _emit(inv, "disk.format", w, sev, f"pvcreate writes an LVM label on {w.value}")
+        yield disk_finding(inv, "disk.format", w, sev, f"pvcreate writes an LVM label on {w.value}")
 
 
 _CRYPT = {"luksformat": ("disk.format", Severity.HIGH), "erase": ("disk.wipe", Severity.HIGH),
@@ -468,7 +309,7 @@ _CRYPT_VALUES = {"label", "subsystem", "type", "cipher", "key-size", "hash", "ke
 @analyzer("cryptsetup")
 def cryptsetup(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     """luksFormat: a new encrypted volume; erase/luksErase: every key slot gone."""
-    if _help(inv):
+    if wants_help(inv):
         return
     args = inv.args
     for k, w in enumerate(args):
@@ -477,16 +318,16 @@ def cryptsetup(inv: Invocation, ctx: Context) -> Iterator[Finding]:
             continue
         action, sev = hit
         after = parse_argv(args[k + 1 :], short_value="cshdSilobTtp", long_value=_CRYPT_VALUES)
-        devs = _dev_words(after.operands) or list(after.operands)
+        devs = dev_words(after.operands) or list(after.operands)
         for dev in devs[:1]:
-            yield _emit(inv, action, dev, sev, f"cryptsetup {w.value} {dev.value}")
+            yield disk_finding(inv, action, dev, sev, f"cryptsetup {w.value} {dev.value}")
         return
 
 
 @analyzer("zpool", "zfs")
 def zfs(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     """zpool destroy|labelclear|create, zfs destroy (-n is a dry run)."""
-    if _help(inv) or not inv.args:
+    if wants_help(inv) or not inv.args:
         return
     sub = inv.args[0].value
     p = parse_argv(inv.args[1:], short_value="oOmRt")
@@ -494,16 +335,20 @@ def zfs(inv: Invocation, ctx: Context) -> Iterator[Finding]:
         return
     first = p.operands[0]
     if inv.program == "zfs" and sub == "destroy":
-        yield _emit(inv, "fs.delete_recursive", first, Severity.HIGH, f"zfs destroys {first.value}")
+        yield disk_finding(
+            inv, "fs.delete_recursive", first, Severity.HIGH, f"zfs destroys {first.value}"
+        )
     elif inv.program == "zpool" and sub == "destroy":
-        yield _emit(inv, "disk.wipe", first, Severity.HIGH, f"zpool destroys pool {first.value}")
+        yield disk_finding(
+            inv, "disk.wipe", first, Severity.HIGH, f"zpool destroys pool {first.value}"
+        )
     elif inv.program == "zpool" and sub == "labelclear":
-        yield _emit(
+        yield disk_finding(
             inv, "disk.wipe", first, Severity.HIGH, f"zpool clears the label of {first.value}"
         )
     elif inv.program == "zpool" and sub == "create":
         for w in _vdevs(p.operands[1:]):
-            yield _emit(
+            yield disk_finding(
                 inv, "disk.format", w, Severity.HIGH, f"zpool create {first.value} over {w.value}"
             )
 

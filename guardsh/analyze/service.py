@@ -1,4 +1,5 @@
-"""Service and system analyzers: systemd, SysV/OpenRC scripts, shutdown, cron.
+"""Service and system analyzers: systemd, SysV/OpenRC scripts, shutdown (cron
+is service_cron's).
 
 Severity choices (policies refine them through tags):
 - stopping, killing, freezing or masking a unit is LOW, HIGH with tag
@@ -12,9 +13,6 @@ Severity choices (policies refine them through tags):
 - shutdown, halt, poweroff, suspend/hibernate, `isolate rescue|emergency`,
   `init 0|1`: system.shutdown HIGH. reboot, kexec, soft-reboot, `init 6`:
   system.reboot HIGH. Their object is the host.
-- `crontab -r`: system.crontab_remove HIGH (`-i` asks first: LOW); installing
-  a crontab from a file or stdin replaces every job: LOW (HIGH when the new
-  table is known to be empty).
 """
 
 from __future__ import annotations
@@ -393,37 +391,3 @@ def init(inv: Invocation, ctx: Context) -> Iterator[Finding]:
         details = {"0": "runlevel 0: the host powers off", "6": "runlevel 6: the host reboots"}
         detail = details.get(level.value, "single-user mode: every service stops")
         yield _system(inv, inv.target, action, level, None, detail=detail)
-
-
-@analyzer("crontab")
-def crontab(inv: Invocation, ctx: Context) -> Iterator[Finding]:
-    p = parse_argv(inv.args, short_value="usT")
-    if p.has("-l", "-e", "-T", "--help", "-V"):
-        return
-    user = p.value("-u")
-    who = user.value if user is not None else (inv.user or ctx.snapshot.user)
-    if p.has("-r"):
-        interactive = p.has("-i")
-        yield finding(
-            inv, "system.crontab_remove", who, Severity.LOW if interactive else Severity.HIGH,
-            tags=["interactive"] if interactive else [],
-            detail=f"every cron job of {who} is removed",
-        )  # fmt: skip
-        return
-    src = p.operands[0] if p.operands else None
-    if src is None and inv.stdin is not None:
-        src = Word("-", inv.span)  # no file: the new table is read from stdin
-    if src is not None:
-        text: str | None = None
-        if src.value == "-":
-            text = inv.stdin.text if inv.stdin is not None else None
-        elif src.known:
-            text = ctx.facts.read_file(src.value)
-        empty = text is not None and not any(
-            ln.strip() and not ln.lstrip().startswith("#") for ln in text.splitlines()
-        )
-        yield finding(
-            inv, "system.crontab_remove", who, Severity.HIGH if empty else Severity.LOW,
-            evidence=_span(inv, src), tags=["replace"] + (["empty"] if empty else []),
-            detail=f"every cron job of {who} is replaced by {src.value}",
-        )  # fmt: skip

@@ -1,8 +1,8 @@
 """Find destructive MongoDB shell calls in JavaScript text (mongosh, mongo).
 
-Not a JavaScript parser: a lexer that drops comments and keeps string
-literals as single tokens (so `print("db.dropDatabase()")` is inert), and a
-walk over member chains that start at `db`, at a variable bound to a
+Not a JavaScript parser: the tokens of jslex (comments dropped, string
+literals kept as single tokens, so `print("db.dropDatabase()")` is inert), and
+a walk over member chains that start at `db`, at a variable bound to a
 database or collection, or at `connect()`/`Mongo().getDB()`. It follows
 `use x`, `db = db.getSiblingDB('x')`, `const c = db.users` and `load('f.js')`.
 
@@ -17,30 +17,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_LEX = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<lc>//[^\n]*)
-  | (?P<bc>/\*.*?(?:\*/|\Z))
-  | (?P<str>"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?)
-  | (?P<tpl>`(?:[^`\\]|\\.)*`?)
-  | (?P<num>\d[\w.]*)
-  | (?P<id>[A-Za-z_$][\w$]*)
-  | (?P<p>\?\.|=>|===|!==|==|!=|<=|>=|&&|\|\||[-+*/%=<>!&|^~?:;,.(){}\[\]])
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_REGEX_LIT = re.compile(r"/(?:[^/\\\n\[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/[a-z]*")
-_USE = re.compile(r"[ \t]+([^\s;'\"]+)")
-_ESC = re.compile(r"\\(.)")
+from guardsh.parse.jslex import OPEN, Tok, match_brackets, tokenize
+
 # A script that names none of these cannot reach a database.
 _ANY = re.compile(r"db|use|connect|Mongo|load")
-# After these a `/` divides; elsewhere it starts a regular expression literal.
-_VALUE_END = frozenset({")", "]", "}"})
-
-_OPEN = {"(": ")", "[": "]", "{": "}"}
-
 # Filters that match every document, normalized (no spaces, quotes dropped).
 _ALL_FILTERS = frozenset(
     {
@@ -52,14 +32,6 @@ _ALL_FILTERS = frozenset(
         "{$where:true}",
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Tok:
-    kind: str  # id | str | num | p | use | tpl | re
-    value: str
-    start: int
-    end: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,74 +51,6 @@ class MongoOp:
     text: str  # the call as written, shortened
     tags: frozenset[str] = frozenset()
     high: bool = True  # for drop_other: dropAllUsers is high, dropIndex low
-
-
-def tokenize(js: str) -> list[Tok]:
-    """Split JS into tokens; comments and whitespace are dropped."""
-    toks: list[Tok] = []
-    pos = 0
-    n = len(js)
-    line_start = True  # no token yet on the current line
-    while pos < n:
-        m = _LEX.match(js, pos)
-        assert m is not None  # `other` matches any character
-        kind = m.lastgroup or "other"
-        end = m.end()
-        if kind in ("ws", "lc", "bc"):
-            if "\n" in m.group():
-                line_start = True
-            pos = end
-            continue
-        text = m.group()
-        if text == "/" and (not toks or not _divides_after(toks[-1])):
-            r = _REGEX_LIT.match(js, pos)
-            if r:
-                toks.append(Tok("re", r.group(), pos, r.end()))
-                pos = r.end()
-                line_start = False
-                continue
-        if kind == "str":
-            closed = len(text) > 1 and text[-1] == text[0]
-            value = _ESC.sub(r"\1", text[1:-1] if closed else text[1:])
-            toks.append(Tok("str", value, pos, end))
-        elif kind == "id" and text == "use" and line_start:
-            u = _USE.match(js, end)
-            if u:
-                toks.append(Tok("use", u.group(1), pos, u.end()))
-                pos = u.end()
-                line_start = False
-                continue
-            toks.append(Tok("id", text, pos, end))
-        else:
-            toks.append(Tok(kind, text, pos, end))
-        line_start = False
-        pos = end
-    return toks
-
-
-def _divides_after(t: Tok) -> bool:
-    return t.kind in ("id", "num", "str", "tpl", "re") or t.value in _VALUE_END
-
-
-def _match_brackets(toks: list[Tok]) -> list[int]:
-    """For each opening bracket, the index of its closing one (or len)."""
-    close = [-1] * len(toks)
-    stack: list[int] = []
-    for i, t in enumerate(toks):
-        if t.kind != "p":
-            continue
-        if t.value in _OPEN:
-            stack.append(i)
-        elif t.value in (")", "]", "}"):
-            while stack:
-                j = stack.pop()
-                if _OPEN[toks[j].value] == t.value:
-                    close[j] = i
-                    break
-                close[j] = i  # unbalanced: close it here
-    for j in stack:
-        close[j] = len(toks)
-    return close
 
 
 # Values a chain evaluates to.
@@ -188,7 +92,7 @@ class _Scan:
     ) -> None:
         self.js = js
         self.toks = tokenize(js)
-        self.close = _match_brackets(self.toks)
+        self.close = match_brackets(self.toks)
         self.env: dict[str, _Val] = {"db": db}
         self.load = load
         self.budget = budget  # shared: loads left, so a file loading itself ends
@@ -213,7 +117,7 @@ class _Scan:
                 args.append([])
                 j += 1
                 continue
-            if t.kind == "p" and t.value in _OPEN:
+            if t.kind == "p" and t.value in OPEN:
                 k = self.close[j]
                 args[-1].extend(self.toks[j : min(k + 1, end)])
                 j = k + 1

@@ -14,11 +14,12 @@ from collections.abc import Mapping
 
 import pytest
 
-from guardsh.analyze import cloud
+from guardsh.analyze import cloud, cloud_aws, cloud_azure, cloud_doctl, cloud_gcp
 from guardsh.analyze.registry import Context, analyzers_for
 from guardsh.model import Facts, Finding, Invocation, Severity, Snapshot, Span, Stdin, Target, Word
 
 HIGH, LOW = Severity.HIGH, Severity.LOW
+FAMILIES = {m.__name__ for m in (cloud_aws, cloud_gcp, cloud_azure, cloud_doctl)}
 LOCAL = Target("local", (("hostname", "dev-laptop"),))
 
 
@@ -65,7 +66,7 @@ class Run:
         snap = Snapshot(variables=variables or {}, cwd="/srv", home="/home/me")
         ctx = Context(line, snap, Facts(read_file=read), recurse)
         self.found = [
-            f for fn in analyzers_for(inv.program) if fn.__module__ == cloud.__name__
+            f for fn in analyzers_for(inv.program) if fn.__module__ in FAMILIES
             for f in fn(inv, ctx)
         ]  # fmt: skip
 
@@ -75,16 +76,16 @@ class Run:
 
 
 def test_split_grammar() -> None:
-    opts, ops = cloud._split(
+    opts, ops = cloud.split_args(
         words("--profile p ec2 terminate-instances --instance-ids i-1 i-2 --force --region=r x"),
-        cloud._AWS_FLAGS,
+        cloud_aws._AWS_FLAGS,
     )
     assert [w.value for w in ops] == ["ec2", "terminate-instances", "x"]
     assert [w.value for w in opts["instance-ids"]] == ["i-1", "i-2"]
     assert opts["force"] == []
-    assert cloud._last(opts, "region") == "r"
-    opts, ops = cloud._split(words("--desired-count -1 --name n"), frozenset())
-    assert cloud._last(opts, "desired-count") == "-1"  # a negative number is a value
+    assert cloud.last(opts, "region") == "r"
+    opts, ops = cloud.split_args(words("--desired-count -1 --name n"), frozenset())
+    assert cloud.last(opts, "desired-count") == "-1"  # a negative number is a value
 
 
 @pytest.mark.parametrize(

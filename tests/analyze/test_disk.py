@@ -6,8 +6,11 @@ import posixpath
 
 import pytest
 
-import guardsh.analyze.disk as disk
-import guardsh.analyze.fs  # noqa: F401  (shares shred/tee/cp; must stay out of disk's way)
+import guardsh.analyze.disk
+import guardsh.analyze.disk_partition
+import guardsh.analyze.fs  # shares shred/tee/cp; must stay out of disk's way
+import guardsh.analyze.fs_write  # noqa: F401  (registers the analyzers)
+from guardsh.analyze import disk_devices
 from guardsh.analyze.registry import Context, analyzers_for
 from guardsh.model import Facts, Finding, Invocation, Severity, Snapshot, Stdin, Target, Word
 from guardsh.parse.bash import parse_script
@@ -222,4 +225,4 @@ def test_unknown_device_words_are_tagged() -> None:
     ],
 )
 def test_block_device(path: str, known: bool, want: bool | None) -> None:
-    assert disk.block_device(Word(path, known=known)) is want
+    assert disk_devices.block_device(Word(path, known=known)) is want

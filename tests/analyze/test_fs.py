@@ -6,8 +6,10 @@ import posixpath
 
 import pytest
 
-import guardsh.analyze.disk  # noqa: F401  (shares shred/tee/cp; must stay out of fs's way)
-import guardsh.analyze.fs as fs
+import guardsh.analyze.disk  # shares shred/tee/cp; must stay out of fs's way
+import guardsh.analyze.fs
+import guardsh.analyze.fs_write  # noqa: F401  (registers the analyzers)
+from guardsh.analyze import fs_paths
 from guardsh.analyze.registry import Context, analyzers_for
 from guardsh.model import Facts, Finding, Invocation, Snapshot, Stdin, Target
 from guardsh.parse.bash import parse_script
@@ -258,10 +260,10 @@ def test_sysrq_trigger() -> None:
     ],
 )
 def test_protected(path: str, want: bool) -> None:
-    assert fs.protected(path, HOME) is want
+    assert fs_paths.protected(path, HOME) is want
 
 
 def test_relative_top_level_only_for_known_names() -> None:
-    assert fs.protected("/etc", None, top_level=False)
-    assert not fs.protected("/notes.txt", None, top_level=False)
-    assert fs.protected("/notes.txt", None, top_level=True)
+    assert fs_paths.protected("/etc", None, top_level=False)
+    assert not fs_paths.protected("/notes.txt", None, top_level=False)
+    assert fs_paths.protected("/notes.txt", None, top_level=True)

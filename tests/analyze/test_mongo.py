@@ -10,7 +10,8 @@ import pytest
 import guardsh.analyze.mongo  # noqa: F401  (registers the analyzers)
 from guardsh.analyze.registry import Context, analyzers_for
 from guardsh.model import Facts, Finding, Invocation, Snapshot, Span, Stdin, Target, Word
-from guardsh.parse.mongojs import scan, tokenize
+from guardsh.parse.jslex import tokenize
+from guardsh.parse.mongojs import scan
 
 LOCAL = Target("local", (("hostname", "db-1"),))
 KUBE = Target("kube", (("kube_context", "prod-eu"), ("kube_namespace", "data")))

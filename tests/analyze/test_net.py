@@ -8,7 +8,8 @@ import shlex
 
 import pytest
 
-import guardsh.analyze.net  # noqa: F401  (registers the analyzers)
+import guardsh.analyze.net
+import guardsh.analyze.net_links  # noqa: F401  (registers the analyzers)
 from guardsh.analyze.registry import Context, analyzers_for
 from guardsh.model import Facts, Finding, Invocation, Severity, Snapshot, Span, Stdin, Target, Word
 

@@ -6,7 +6,9 @@ import posixpath
 
 import pytest
 
-import guardsh.analyze.process as process
+import guardsh.analyze.process
+import guardsh.analyze.process_byname  # noqa: F401  (registers the analyzers)
+from guardsh.analyze.process_severity import critical_matches, signal_name
 from guardsh.analyze.registry import Context, analyzers_for
 from guardsh.model import Facts, Finding, Invocation, ProcInfo, Severity, Snapshot, Target
 from guardsh.parse.bash import parse_script
@@ -202,16 +204,16 @@ def test_remote_target_ignores_local_facts() -> None:
     ],
 )
 def test_signal_names(spec: str, name: str | None) -> None:
-    assert process.signal_name(spec) == name
+    assert signal_name(spec) == name
 
 
 def test_critical_matches_regex_exact_and_names() -> None:
-    assert process.critical_matches("postg") >= {"postgres", "postgresql"}
-    assert process.critical_matches("postg", exact=True) == set()
-    assert process.critical_matches("nginx", regex=False) == {"nginx"}
-    assert process.critical_matches("/usr/sbin/nginx", regex=False) == {"nginx"}
-    assert process.critical_matches("ngin", regex=False) == set()
-    assert process.critical_matches("([", regex=True) == set()  # a bad regex is not a crash
+    assert critical_matches("postg") >= {"postgres", "postgresql"}
+    assert critical_matches("postg", exact=True) == set()
+    assert critical_matches("nginx", regex=False) == {"nginx"}
+    assert critical_matches("/usr/sbin/nginx", regex=False) == {"nginx"}
+    assert critical_matches("ngin", regex=False) == set()
+    assert critical_matches("([", regex=True) == set()  # a bad regex is not a crash
 
 
 def test_a_postgres_backend_is_not_the_postmaster() -> None:

@@ -8,7 +8,8 @@ import shlex
 
 import pytest
 
-import guardsh.analyze.service  # noqa: F401  (registers the analyzers)
+import guardsh.analyze.service
+import guardsh.analyze.service_cron  # noqa: F401  (registers the analyzers)
 from guardsh.analyze.registry import Context, analyzers_for
 from guardsh.model import Facts, Finding, Invocation, Severity, Snapshot, Span, Stdin, Target, Word
 
