@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 
 from guardsh import analyze
-from guardsh.analyze.registry import Context, analyzers_for
+from guardsh.analyze.registry import Context
 from guardsh.errors import IncompleteError, UserError
 from guardsh.model import (
     Decision,
@@ -69,7 +69,6 @@ def validate(line: str) -> None:
 
 def analyze_line(line: str, snapshot: Snapshot, facts: Facts) -> tuple[list[Finding], list[str]]:
     """Findings of every invocation in the line, and notes of what failed."""
-    analyze.load_all()
     notes: list[str] = []
     unwrapper = Unwrapper(snapshot, facts, line)
     invocations = unwrapper.run()
@@ -99,7 +98,7 @@ def _run_analyzers(
     ctx = Context(line, snapshot, facts, recurse)
     findings: list[Finding] = []
     for inv in invocations:
-        for fn in analyzers_for(inv.program):
+        for fn in analyze.analyzers_for(inv.program):
             try:
                 findings.extend(fn(inv, ctx))
             except Exception as e:  # an analyzer's bug must not let the command through
@@ -134,7 +133,6 @@ def check(
 ) -> Decision:
     """Analyze one command line and decide what it requires. Never raises for
     analysis failures; raises UserError for input that is not a command line."""
-    analyze.load_all()
     parser()  # built once; not part of any one line's analysis time
     t0 = time.perf_counter_ns()
     validate(line)

@@ -58,6 +58,15 @@ def known_programs() -> frozenset[str]:
     return frozenset(_BY_PROGRAM)
 
 
+def by_program() -> dict[str, list[Analyzer]]:
+    """A copy of the program -> analyzers table (for the generated index)."""
+    return {p: list(fns) for p, fns in _BY_PROGRAM.items()}
+
+
+def fallbacks() -> list[Analyzer]:
+    return list(_FALLBACK)
+
+
 def finding(
     inv: Invocation,
     action: str,
