@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import secrets
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -48,7 +46,7 @@ class Session:
             id=new_session_id(),
             user=real_user(env, uid, read_loginuid("self")),
             uid=uid,
-            host=socket.gethostname(),
+            host=os.uname().nodename,
             tty=current_tty(),
             ssh_client=ssh_client(env),
             cwd=cwd if cwd is not None else _getcwd(),
@@ -61,7 +59,7 @@ class Session:
 
 
 def new_session_id() -> str:
-    return secrets.token_hex(8)
+    return os.urandom(8).hex()  # secrets.token_hex without importing random
 
 
 def user_name(uid: int) -> str:

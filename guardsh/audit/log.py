@@ -17,7 +17,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from guardsh.audit.client import CollectorClient
 from guardsh.audit.identity import Session, new_session_id
 from guardsh.audit.record import blank, from_decision, result_of
 from guardsh.audit.ship import Shipper
@@ -296,6 +295,8 @@ def open_log(
     shipper = Shipper() if syslog else None
     sink: Sink
     if collector is not None:
+        from guardsh.audit.client import CollectorClient  # socket: only system installs pay
+
         sink = CollectorClient(collector, timeout=timeout)
     else:
         sink = FileSink(LogFile(path or default_log_path(), fsync=fsync, session=session))

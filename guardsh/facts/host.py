@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import pwd
-import socket
 
 
 def hostname() -> str:
-    return socket.gethostname()
+    return os.uname().nodename  # what gethostname() returns, without importing socket
 
 
 def real_user() -> str:

@@ -10,10 +10,10 @@ recursive, loop-safe). It knows nothing of what any program does.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
 from guardsh.errors import AnalysisError
@@ -27,10 +27,34 @@ MAX_DEPTH = 150  # tree nesting; deeper input is refused, not recursed into
 _parser: Parser | None = None
 
 
+def _bash_language() -> object:
+    """tree_sitter_bash's compiled grammar. Its package `__init__` imports
+    importlib.resources (for highlight queries guardsh never reads), which
+    costs every `guardsh -c` about 3 ms; load the extension module directly."""
+    import importlib.machinery
+    import importlib.util
+
+    spec = importlib.util.find_spec("tree_sitter_bash")
+    for folder in (spec and spec.submodule_search_locations) or ():
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = f"{folder}/_binding{suffix}"
+            loader = importlib.machinery.ExtensionFileLoader("tree_sitter_bash._binding", path)
+            binding = importlib.util.spec_from_file_location(
+                "tree_sitter_bash._binding", path, loader=loader
+            )
+            if binding is not None and os.path.exists(path):
+                module = importlib.util.module_from_spec(binding)
+                loader.exec_module(module)
+                return module.language()
+    import tree_sitter_bash  # an unusual layout: the ordinary import
+
+    return tree_sitter_bash.language()
+
+
 def parser() -> Parser:
     global _parser
     if _parser is None:
-        _parser = Parser(Language(tree_sitter_bash.language()))
+        _parser = Parser(Language(_bash_language()))
     return _parser
 
 
