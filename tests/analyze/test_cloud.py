@@ -9,27 +9,18 @@ reads, remote targets and the shell text handed to `recurse_shell`.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 
 import pytest
 
 from guardsh.analyze import cloud, cloud_aws, cloud_azure, cloud_doctl, cloud_gcp
-from guardsh.analyze.registry import Context, analyzers_for
-from guardsh.model import Facts, Finding, Invocation, Severity, Snapshot, Span, Stdin, Target, Word
+from guardsh.analyze.registry import Context
+from guardsh.model import Facts, Finding, Invocation, Severity, Snapshot, Span, Stdin, Target
+from tests.analyze.support import findings, found_words, split_env
 
 HIGH, LOW = Severity.HIGH, Severity.LOW
 FAMILIES = {m.__name__ for m in (cloud_aws, cloud_gcp, cloud_azure, cloud_doctl)}
 LOCAL = Target("local", (("hostname", "dev-laptop"),))
-
-
-def words(line: str) -> list[Word]:
-    out, pos = [], 0
-    for tok in shlex.split(line):
-        start = max(line.find(tok, pos), pos)
-        pos = start + len(tok)
-        out.append(Word(tok, Span(start, pos), known="$" not in tok))
-    return out
 
 
 class Run:
@@ -45,13 +36,9 @@ class Run:
     ) -> None:
         self.reads: list[str] = []
         self.nested: list[tuple[str, Target]] = []
-        ws = words(line)
-        env: list[tuple[str, str]] = []
-        while ws and ws[0].value.partition("=")[0].isidentifier() and "=" in ws[0].value:
-            name, _, value = ws.pop(0).value.partition("=")
-            env.append((name, value))
+        env, ws = split_env(found_words(line))
         inv = Invocation(
-            ws[0].value, tuple(ws), Span(0, len(line)), target, env=tuple(env),
+            ws[0].value, tuple(ws), Span(0, len(line)), target, env=env,
             stdin=Stdin(stdin, "pipe:echo") if stdin is not None else None,
         )  # fmt: skip
 
@@ -65,10 +52,7 @@ class Run:
 
         snap = Snapshot(variables=variables or {}, cwd="/srv", home="/home/me")
         ctx = Context(line, snap, Facts(read_file=read), recurse)
-        self.found = [
-            f for fn in analyzers_for(inv.program) if fn.__module__ in FAMILIES
-            for f in fn(inv, ctx)
-        ]  # fmt: skip
+        self.found = findings(inv, ctx, FAMILIES)
 
     def one(self) -> Finding:
         assert len(self.found) == 1, self.found
@@ -76,15 +60,13 @@ class Run:
 
 
 def test_split_grammar() -> None:
-    opts, ops = cloud.split_args(
-        words("--profile p ec2 terminate-instances --instance-ids i-1 i-2 --force --region=r x"),
-        cloud_aws._AWS_FLAGS,
-    )
+    line = "--profile p ec2 terminate-instances --instance-ids i-1 i-2 --force --region=r x"
+    opts, ops = cloud.split_args(found_words(line), cloud_aws._AWS_FLAGS)
     assert [w.value for w in ops] == ["ec2", "terminate-instances", "x"]
     assert [w.value for w in opts["instance-ids"]] == ["i-1", "i-2"]
     assert opts["force"] == []
     assert cloud.last(opts, "region") == "r"
-    opts, ops = cloud.split_args(words("--desired-count -1 --name n"), frozenset())
+    opts, ops = cloud.split_args(found_words("--desired-count -1 --name n"), frozenset())
     assert cloud.last(opts, "desired-count") == "-1"  # a negative number is a value
 
 

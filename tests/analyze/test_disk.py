@@ -11,20 +11,16 @@ import guardsh.analyze.disk_partition
 import guardsh.analyze.fs  # shares shred/tee/cp; must stay out of disk's way
 import guardsh.analyze.fs_write  # noqa: F401  (registers the analyzers)
 from guardsh.analyze import disk_devices
-from guardsh.analyze.registry import Context, analyzers_for
+from guardsh.analyze.registry import Context
 from guardsh.model import Facts, Finding, Invocation, Severity, Snapshot, Stdin, Target, Word
-from guardsh.parse.bash import parse_script
-from guardsh.parse.expand import Scope
-from guardsh.parse.source import Source
+from tests.analyze.support import findings, first_command
 
 LOCAL = Target("local", (("hostname", "host-1"),))
 
 
 def run(line: str, *, stdin: str | None = None) -> list[Finding]:
     """Findings of the first top-level command of `line` (words from the real parser)."""
-    cmd = next(
-        c for c in parse_script(Source.of(line), Scope({}, "/root")).commands if not c.nested
-    )
+    cmd = first_command(line, "/root")
     inv = Invocation(
         posixpath.basename(cmd.words[0].value),
         cmd.words,
@@ -35,7 +31,7 @@ def run(line: str, *, stdin: str | None = None) -> list[Finding]:
         stdin=Stdin(stdin, "pipe:printf") if stdin is not None else None,
     )
     ctx = Context(line, Snapshot(), Facts(), lambda text, tgt, span: [])
-    return [f for fn in analyzers_for(inv.program) for f in fn(inv, ctx)]
+    return findings(inv, ctx)
 
 
 def brief(found: list[Finding]) -> list[tuple[str, str | None, str]]:

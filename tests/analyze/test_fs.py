@@ -10,11 +10,9 @@ import guardsh.analyze.disk  # shares shred/tee/cp; must stay out of fs's way
 import guardsh.analyze.fs
 import guardsh.analyze.fs_write  # noqa: F401  (registers the analyzers)
 from guardsh.analyze import fs_paths
-from guardsh.analyze.registry import Context, analyzers_for
+from guardsh.analyze.registry import Context
 from guardsh.model import Facts, Finding, Invocation, Snapshot, Stdin, Target
-from guardsh.parse.bash import parse_script
-from guardsh.parse.expand import Scope
-from guardsh.parse.source import Source
+from tests.analyze.support import brief_tagged, findings, first_command
 
 LOCAL = Target("local", (("hostname", "web-1"),))
 SSH = Target("ssh", (("ssh_host", "web-2"),))
@@ -30,7 +28,7 @@ def run(
     stdin: str | None = None,
 ) -> list[Finding]:
     """Findings of the first top-level command of `line` (words from the real parser)."""
-    cmd = next(c for c in parse_script(Source.of(line), Scope({}, HOME)).commands if not c.nested)
+    cmd = first_command(line, HOME)
     prog = posixpath.basename(cmd.words[0].value) if cmd.words else ""
     inv = Invocation(
         prog,
@@ -47,11 +45,7 @@ def run(
         Facts((files or {}).get),
         lambda text, tgt, span: [],
     )
-    return [f for fn in analyzers_for(inv.program) for f in fn(inv, ctx)]
-
-
-def brief(found: list[Finding]) -> list[tuple[str, str | None, str, list[str]]]:
-    return [(f.action, f.object, str(f.severity), sorted(f.tags)) for f in found]
+    return findings(inv, ctx)
 
 
 R, D, T, OVER = "fs.delete_recursive", "fs.delete", "fs.truncate", "fs.overwrite"
@@ -124,7 +118,7 @@ FIRING = [
 
 @pytest.mark.parametrize(("line", "want"), FIRING, ids=[c[0] for c in FIRING])
 def test_fires(line: str, want: list[tuple[str, str, str, list[str]]]) -> None:
-    assert brief(run(line)) == want
+    assert brief_tagged(run(line)) == want
 
 
 QUIET = [
@@ -186,29 +180,31 @@ def test_quiet(line: str) -> None:
 
 
 def test_redirect_onto_an_existing_file_is_low() -> None:
-    assert brief(run("ls > out.txt", files={"/srv/app/out.txt": "x"})) == [(OVER, "out.txt", L, [])]
+    assert brief_tagged(run("ls > out.txt", files={"/srv/app/out.txt": "x"})) == [
+        (OVER, "out.txt", L, [])
+    ]
 
 
 def test_only_the_first_redirect_to_a_file_counts() -> None:
     found = run("cmd > a.txt 2> a.txt", files={"/srv/app/a.txt": "x"})
-    assert brief(found) == [(OVER, "a.txt", L, [])]
+    assert brief_tagged(found) == [(OVER, "a.txt", L, [])]
 
 
 def test_cp_onto_an_existing_file() -> None:
-    assert brief(run("cp a b", files={"/srv/app/b": "old"})) == [(OVER, "b", L, [])]
+    assert brief_tagged(run("cp a b", files={"/srv/app/b": "old"})) == [(OVER, "b", L, [])]
 
 
 def test_relative_paths_resolve_against_cwd() -> None:
-    assert brief(run("rm -rf nginx", cwd="/etc")) == [(R, "nginx", H, [P])]
-    assert brief(run("rm -rf etc", cwd="/")) == [(R, "etc", H, [P])]
-    assert brief(run("rm -f notes.txt", cwd="/")) == [(D, "notes.txt", L, [])]
-    assert brief(run("rm -rf *", cwd="/")) == [(R, "*", H, [G, P])]
-    assert brief(run("rm -rf *", cwd="/srv/app/build")) == [(R, "*", H, [G])]
+    assert brief_tagged(run("rm -rf nginx", cwd="/etc")) == [(R, "nginx", H, [P])]
+    assert brief_tagged(run("rm -rf etc", cwd="/")) == [(R, "etc", H, [P])]
+    assert brief_tagged(run("rm -f notes.txt", cwd="/")) == [(D, "notes.txt", L, [])]
+    assert brief_tagged(run("rm -rf *", cwd="/")) == [(R, "*", H, [G, P])]
+    assert brief_tagged(run("rm -rf *", cwd="/srv/app/build")) == [(R, "*", H, [G])]
 
 
 def test_remote_targets_use_no_local_facts_or_cwd() -> None:
-    assert brief(run("cp a b", target=SSH, files={"/srv/app/b": "x"})) == []
-    assert brief(run("rm -rf etc", target=SSH, cwd="/")) == [(R, "etc", H, [])]
+    assert brief_tagged(run("cp a b", target=SSH, files={"/srv/app/b": "x"})) == []
+    assert brief_tagged(run("rm -rf etc", target=SSH, cwd="/")) == [(R, "etc", H, [])]
     (f,) = run("rm -rf /var/lib/mysql", target=SSH)
     assert f.target == SSH and P in f.tags
 
@@ -220,19 +216,19 @@ def test_rsync_remote_destination_is_the_target() -> None:
 
 
 def test_rsync_remove_source_files_deletes_the_sources() -> None:
-    assert brief(run("rsync -a --remove-source-files in/ /archive/")) == [(D, "in", L, [])]
+    assert brief_tagged(run("rsync -a --remove-source-files in/ /archive/")) == [(D, "in", L, [])]
 
 
 def test_sysrq_trigger() -> None:
-    assert brief(run("echo b > /proc/sysrq-trigger")) == [("system.reboot", "web-1", H, [])]
-    assert brief(run("echo c > /proc/sysrq-trigger")) == [("system.reboot", "web-1", H, [])]
-    assert brief(run("tee /proc/sysrq-trigger", stdin="o\n")) == [
+    assert brief_tagged(run("echo b > /proc/sysrq-trigger")) == [("system.reboot", "web-1", H, [])]
+    assert brief_tagged(run("echo c > /proc/sysrq-trigger")) == [("system.reboot", "web-1", H, [])]
+    assert brief_tagged(run("tee /proc/sysrq-trigger", stdin="o\n")) == [
         ("system.shutdown", "web-1", H, [])
     ]
-    assert brief(run("echo i > /proc/sysrq-trigger")) == [
+    assert brief_tagged(run("echo i > /proc/sysrq-trigger")) == [
         ("process.kill", "all processes", H, ["all"])
     ]
-    assert brief(run("cat cmd > /proc/sysrq-trigger")) == [("system.reboot", "web-1", H, [])]
+    assert brief_tagged(run("cat cmd > /proc/sysrq-trigger")) == [("system.reboot", "web-1", H, [])]
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,7 @@ adapter reads from a real cluster's kubeconfig.
 
 from __future__ import annotations
 
-import io
 import posixpath
-import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +15,7 @@ import pytest
 
 import guardsh.analyze.helm
 import guardsh.analyze.k8s  # noqa: F401
-from guardsh.analyze.registry import Context, analyzers_for
+from guardsh.analyze.registry import Context
 from guardsh.facts.kubeconfig import KubeConfig
 from guardsh.model import (
     Facts,
@@ -28,8 +26,8 @@ from guardsh.model import (
     Span,
     Stdin,
     Target,
-    Word,
 )
+from tests.analyze.support import brief, findings, words
 
 LOCAL = Target("local", (("hostname", "bastion-1"),))
 SERVER = "https://prod-eu.k8s.example.com:6443"
@@ -40,33 +38,6 @@ KUBE = {
     ),
     "dev": KubeContext("dev", "kind-dev", "https://127.0.0.1:6443", "kind", "sandbox"),
 }
-
-
-def words(line: str) -> list[Word]:
-    """shlex words with approximate spans; `$` marks a word unknown."""
-    lex = shlex.shlex(io.StringIO(line), posix=True, punctuation_chars=False)
-    lex.whitespace_split = True
-    out: list[Word] = []
-    start = 0
-    while True:
-        while start < len(line) and line[start] == " ":
-            start += 1
-        tok = lex.get_token()
-        if tok is None:
-            return out
-        end = lex.instream.tell()  # type: ignore[attr-defined]
-        raw = line[start:end].rstrip()
-        unquoted = not any(q in raw for q in "'\"")
-        out.append(
-            Word(
-                tok,
-                Span(start, start + len(raw)),
-                known="$" not in raw,
-                glob=unquoted and any(c in raw for c in "*?["),
-                quoted=not unquoted,
-            )
-        )
-        start = end
 
 
 def run(
@@ -103,11 +74,7 @@ def run(
         facts=Facts(read_file=table.get, kube=kube, kube_current=current, extra=extra or {}),
         recurse_shell=lambda text, tgt, span: [],
     )
-    return [f for fn in analyzers_for(inv.program) for f in fn(inv, ctx)]
-
-
-def brief(fs: list[Finding]) -> list[tuple[str, str | None, str]]:
-    return [(f.action, f.object, str(f.severity)) for f in fs]
+    return findings(inv, ctx)
 
 
 def tgt(f: Finding) -> dict[str, str]:

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.analyze.support import only
+
 REPO = Path(__file__).parents[2]
 FIXTURES = REPO / "tests" / "facts" / "kubeconfigs"
 SERVER = "https://prod-eu.k8s.example.com:6443"
@@ -43,12 +45,6 @@ def check(
     assert proc.stdout.strip(), f"no output; exit {proc.returncode}; stderr:\n{proc.stderr}"
     data: dict[str, Any] = json.loads(proc.stdout)
     return proc.returncode, data
-
-
-def only(data: dict[str, Any], action: str) -> dict[str, Any]:
-    found: list[dict[str, Any]] = [f for f in data["findings"] if f["action"] == action]
-    assert len(found) == 1, data["findings"]
-    return found[0]
 
 
 def test_done_when_current_context_prod_eu(tmp_path: Path) -> None:

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import posixpath
-import shlex
 
 import pytest
 
 import guardsh.analyze.mongo  # noqa: F401  (registers the analyzers)
-from guardsh.analyze.registry import Context, analyzers_for
-from guardsh.model import Facts, Finding, Invocation, Snapshot, Span, Stdin, Target, Word
+from guardsh.analyze.registry import Context
+from guardsh.model import Facts, Finding, Invocation, Snapshot, Span, Stdin, Target
 from guardsh.parse.jslex import tokenize
 from guardsh.parse.mongojs import scan
+from tests.analyze.support import brief, findings, spaced_words
 
 LOCAL = Target("local", (("hostname", "db-1"),))
 KUBE = Target("kube", (("kube_context", "prod-eu"), ("kube_namespace", "data")))
-
-
-def words(line: str) -> list[Word]:
-    """shlex words; a word starting with `$` is unknown."""
-    out: list[Word] = []
-    pos = 0
-    for tok in shlex.split(line):
-        out.append(Word(tok, Span(pos, pos + len(tok)), known=not tok.startswith("$")))
-        pos += len(tok) + 1
-    return out
 
 
 def run(
@@ -36,7 +26,7 @@ def run(
     files: dict[str, str] | None = None,
     cwd: str | None = None,
 ) -> list[Finding]:
-    argv = tuple(words(line))
+    argv = tuple(spaced_words(line))
     if stdin_unknown:
         st: Stdin | None = Stdin(None, "pipe")
     else:
@@ -55,11 +45,7 @@ def run(
         facts=Facts(read_file=(files or {}).get),
         recurse_shell=lambda text, tgt, span: [],
     )
-    return [f for fn in analyzers_for(inv.program) for f in fn(inv, ctx)]
-
-
-def brief(fs: list[Finding]) -> list[tuple[str, str | None, str]]:
-    return [(f.action, f.object, str(f.severity)) for f in fs]
+    return findings(inv, ctx)
 
 
 H, L = "high", "low"

@@ -2,78 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import posixpath
-import shlex
-
 import pytest
 
 import guardsh.analyze.net
 import guardsh.analyze.net_links  # noqa: F401  (registers the analyzers)
-from guardsh.analyze.registry import Context, analyzers_for
-from guardsh.model import Facts, Finding, Invocation, Severity, Snapshot, Span, Stdin, Target, Word
-
-LOCAL = Target("local", (("hostname", "web-1"),))
-
-
-def words(line: str) -> list[Word]:
-    """shlex words with approximate spans; `$` marks a word unknown."""
-    stream = io.StringIO(line)
-    lex = shlex.shlex(stream, posix=True, punctuation_chars=False)
-    lex.whitespace_split = True
-    out: list[Word] = []
-    start = 0
-    while True:
-        while start < len(line) and line[start] == " ":
-            start += 1
-        tok = lex.get_token()
-        if tok is None:
-            return out
-        end = stream.tell()
-        raw = line[start:end].rstrip()
-        unquoted = not any(q in raw for q in "'\"")
-        out.append(
-            Word(
-                tok,
-                Span(start, start + len(raw)),
-                known="$" not in raw,
-                glob=unquoted and any(c in raw for c in "*?["),
-                quoted=not unquoted,
-            )
-        )
-        start = end
-
-
-def run(
-    line: str,
-    *,
-    target: Target = LOCAL,
-    stdin: str | None = None,
-    files: dict[str, str] | None = None,
-    user: str | None = None,
-) -> list[Finding]:
-    argv = tuple(words(line))
-    inv = Invocation(
-        program=posixpath.basename(argv[0].value),
-        argv=argv,
-        span=Span(0, len(line)),
-        target=target,
-        stdin=Stdin(stdin, "pipe:echo") if stdin is not None else None,
-        user=user,
-    )
-    table = files or {}
-    ctx = Context(
-        line=line,
-        snapshot=Snapshot(cwd="/srv/app", user="deploy"),
-        facts=Facts(read_file=table.get),
-        recurse_shell=lambda text, tgt, span: [],
-    )
-    return [f for fn in analyzers_for(inv.program) for f in fn(inv, ctx)]
-
-
-def brief(fs: list[Finding]) -> list[tuple[str, str | None, str]]:
-    return [(f.action, f.object, str(f.severity)) for f in fs]
-
+from guardsh.model import Severity
+from tests.analyze.support import brief, run
 
 H, L = "high", "low"
 

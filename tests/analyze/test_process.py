@@ -9,11 +9,9 @@ import pytest
 import guardsh.analyze.process
 import guardsh.analyze.process_byname  # noqa: F401  (registers the analyzers)
 from guardsh.analyze.process_severity import critical_matches, signal_name
-from guardsh.analyze.registry import Context, analyzers_for
+from guardsh.analyze.registry import Context
 from guardsh.model import Facts, Finding, Invocation, ProcInfo, Severity, Snapshot, Target
-from guardsh.parse.bash import parse_script
-from guardsh.parse.expand import Scope
-from guardsh.parse.source import Source
+from tests.analyze.support import brief_tagged, findings, first_command
 
 LOCAL = Target("local", (("hostname", "db-1"),))
 SSH = Target("ssh", (("ssh_host", "db-2"),))
@@ -36,9 +34,7 @@ def run(
     procs: dict[int, ProcInfo] | None = None,
 ) -> list[Finding]:
     """Findings of the first top-level command of `line` (words from the real parser)."""
-    cmd = next(
-        c for c in parse_script(Source.of(line), Scope({}, "/root")).commands if not c.nested
-    )
+    cmd = first_command(line, "/root")
     inv = Invocation(
         posixpath.basename(cmd.words[0].value),
         cmd.words,
@@ -53,11 +49,7 @@ def run(
         Facts((files or {}).get, (procs or {}).get),
         lambda text, tgt, span: [],
     )
-    return [f for fn in analyzers_for(inv.program) for f in fn(inv, ctx)]
-
-
-def brief(fs: list[Finding]) -> list[tuple[str, str | None, str, list[str]]]:
-    return [(f.action, f.object, str(f.severity), sorted(f.tags)) for f in fs]
+    return findings(inv, ctx)
 
 
 K, N, H, L = "process.kill", "process.kill_by_name", "high", "low"
@@ -114,7 +106,7 @@ FIRING = [
 
 @pytest.mark.parametrize(("line", "want"), FIRING, ids=[c[0] for c in FIRING])
 def test_fires(line: str, want: list[tuple[str, str, str, list[str]]]) -> None:
-    assert brief(run(line)) == want
+    assert brief_tagged(run(line)) == want
 
 
 QUIET = [

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import posixpath
-import shlex
 
 import pytest
 
 import guardsh.analyze.redis  # noqa: F401  (registers the analyzers)
 from guardsh.analyze.redis import resp_or_lines, split_line
-from guardsh.analyze.registry import Context, analyzers_for
+from guardsh.analyze.registry import Context
 from guardsh.model import Facts, Finding, Invocation, Snapshot, Span, Stdin, Target, Word
+from tests.analyze.support import brief, findings, spaced_words
 
 LOCAL = Target("local", (("hostname", "cache-1"),))
 SSH = Target("ssh", (("ssh_host", "prod-cache-1"),))
-
-
-def words(line: str) -> list[Word]:
-    """shlex words; a word starting with `$` is unknown."""
-    out: list[Word] = []
-    pos = 0
-    for tok in shlex.split(line):
-        out.append(Word(tok, Span(pos, pos + len(tok)), known=not tok.startswith("$")))
-        pos += len(tok) + 1
-    return out
 
 
 def run(
@@ -36,7 +26,7 @@ def run(
     extra: list[Word] | None = None,
     files: dict[str, str] | None = None,
 ) -> list[Finding]:
-    argv = tuple(words(line)) + tuple(extra or ())
+    argv = tuple(spaced_words(line)) + tuple(extra or ())
     if stdin_unknown:
         st: Stdin | None = Stdin(None, "pipe")
     else:
@@ -55,11 +45,7 @@ def run(
         facts=Facts(read_file=(files or {}).get),
         recurse_shell=lambda text, tgt, span: [],
     )
-    return [f for fn in analyzers_for(inv.program) for f in fn(inv, ctx)]
-
-
-def brief(fs: list[Finding]) -> list[tuple[str, str | None, str]]:
-    return [(f.action, f.object, str(f.severity)) for f in fs]
+    return findings(inv, ctx)
 
 
 H, L, N = "high", "low", "none"

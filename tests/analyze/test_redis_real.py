@@ -10,51 +10,14 @@ mongosh/mongo targets are covered by tests/analyze/cases/mongo.yaml only.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.analyze.support import bash, check, only
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.server
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def check(line: str) -> dict[str, Any]:
-    """`guardsh check --json -- LINE` in a fresh interpreter; its JSON result."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "guardsh", "check", "--json", "--", line],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode in (0, 10, 20), f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    result: dict[str, Any] = json.loads(proc.stdout)
-    assert result["exit"] == proc.returncode
-    return result
-
-
-def bash(line: str) -> str:
-    """Run LINE for real in bash; its stdout."""
-    proc = subprocess.run(
-        ["bash", "-c", line], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode == 0, f"{line!r} exited {proc.returncode}: {proc.stderr}"
-    return proc.stdout
-
-
-def only(result: dict[str, Any], action: str) -> dict[str, Any]:
-    found = [f for f in result["findings"] if f["action"] == action]
-    assert len(found) == 1, result["findings"]
-    one: dict[str, Any] = found[0]
-    return one
 
 
 @pytest.fixture()

@@ -6,14 +6,14 @@ a few build an Invocation by hand for states a line cannot easily produce.
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 import guardsh.analyze.sql  # noqa: F401  (registers the analyzers)
-from guardsh.analyze.registry import Context, analyzers_for
-from guardsh.model import Facts, Finding, Invocation, Snapshot, Span, Stdin, Target, Word
+from guardsh.analyze.registry import Context
+from guardsh.model import Facts, Finding, Invocation, Snapshot, Span, Stdin, Target
 from guardsh.pipeline import analyze_line
 from tests import factories
+from tests.analyze.support import findings, spaced_words
 
 
 def run(line: str, files: dict[str, str] | None = None, **snap: Any) -> list[Finding]:
@@ -436,15 +436,11 @@ LOCAL = Target("local", (("hostname", "host-1"),))
 def invoke(
     line: str, stdin: Stdin | None = None, files: dict[str, str] | None = None
 ) -> list[Finding]:
-    argv: list[Word] = []
-    pos = 0
-    for tok in shlex.split(line):
-        argv.append(Word(tok, Span(pos, pos + len(tok)), known=not tok.startswith("$")))
-        pos += len(tok) + 1
+    argv = spaced_words(line)
     inv = Invocation(argv[0].value, tuple(argv), Span(0, len(line)), LOCAL, stdin=stdin)
     ctx = Context(line, factories.snapshot(), Facts(read_file=(files or {}).get),
                   lambda text, t, span: [])  # fmt: skip
-    return [f for fn in analyzers_for(inv.program) for f in fn(inv, ctx)]
+    return findings(inv, ctx)
 
 
 def test_stdin_known_source_unknown_text() -> None:

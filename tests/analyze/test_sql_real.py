@@ -7,55 +7,19 @@ stay quiet.
 
 from __future__ import annotations
 
-import json
-import os
 import shlex
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.analyze.support import bash, check
 from tests.servers import PgServer
 
 pytestmark = pytest.mark.server
 
-REPO = Path(__file__).resolve().parents[2]
 DB = "guardsh_sql_real"
-
-
-def check(line: str, *opts: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """`guardsh check --json [OPTS] -- LINE` in a fresh interpreter; its JSON result."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "guardsh", "check", "--json", *opts, "--", line],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
-    assert proc.returncode in (0, 10, 20), f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    result: dict[str, Any] = json.loads(proc.stdout)
-    assert result["exit"] == proc.returncode
-    return result
-
-
-def bash(line: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-    """Run LINE for real in bash; its stdout."""
-    proc = subprocess.run(
-        ["bash", "-c", line],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-    )
-    assert proc.returncode == 0, f"{line!r} exited {proc.returncode}: {proc.stderr}"
-    return proc.stdout
 
 
 def sql_findings(result: dict[str, Any]) -> list[dict[str, Any]]:

@@ -9,35 +9,24 @@ whole pipeline; these tests pin the details (targets, tags, lazy file reads).
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 
 import pytest
 
 from guardsh.analyze import terraform as tf
-from guardsh.analyze.registry import Context, analyzers_for
-from guardsh.model import Facts, Finding, Invocation, Severity, Snapshot, Span, Target, Word
+from guardsh.analyze.registry import Context
+from guardsh.model import Facts, Finding, Invocation, Severity, Snapshot, Span, Target
+from tests.analyze.support import findings, found_words, split_env
 
 HIGH, LOW = Severity.HIGH, Severity.LOW
 
 
 def make_inv(line: str, cwd: str | None = None, target: Target | None = None) -> Invocation:
     """A tiny stand-in for parse+unwrap: shlex words, leading NAME=VALUE as env."""
-    words: list[Word] = []
-    env: list[tuple[str, str]] = []
-    pos = 0
-    for tok in shlex.split(line):
-        start = line.find(tok, pos)
-        start = pos if start < 0 else start
-        pos = start + len(tok)
-        name, eq, val = tok.partition("=")
-        if not words and eq and name.isidentifier():
-            env.append((name, val))
-            continue
-        words.append(Word(tok, Span(start, pos), known="$" not in tok))
+    env, words = split_env(found_words(line))
     program = words[0].value.rsplit("/", 1)[-1]
     target = target or Target("local", (("hostname", "ops-1"),))
-    return Invocation(program, tuple(words), Span(0, len(line)), target, env=tuple(env), cwd=cwd)
+    return Invocation(program, tuple(words), Span(0, len(line)), target, env=env, cwd=cwd)
 
 
 def run(
@@ -57,10 +46,7 @@ def run(
         line, Snapshot(variables=variables or {}, cwd=cwd), Facts(read_file=read), lambda *a: []
     )
     inv = make_inv(line, target=target)
-    out: list[Finding] = []
-    for fn in analyzers_for(inv.program):
-        if fn.__module__ == tf.__name__:
-            out.extend(fn(inv, ctx))
+    out = findings(inv, ctx, {tf.__name__})
     run.reads = reads  # type: ignore[attr-defined]
     return out
 
