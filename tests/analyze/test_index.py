@@ -60,4 +60,6 @@ def test_a_line_loads_only_the_families_it_needs() -> None:
     loaded = _modules_after(code)
     assert "guardsh.analyze.k8s" in loaded
     assert {f"guardsh.analyze.{f}" for f in index.FALLBACK} <= loaded
-    assert not {"guardsh.analyze.sql", "guardsh.analyze.cloud_aws", "guardsh.analyze.mongo"} & loaded
+    assert (
+        not {"guardsh.analyze.sql", "guardsh.analyze.cloud_aws", "guardsh.analyze.mongo"} & loaded
+    )
