@@ -204,9 +204,19 @@ uninstall_shell_check() {
     fi
 }
 
+# Analysis servers (guardsh -c's fast path) of this install leave when idle;
+# stop them now so that nothing runs from the removed files.
+stop_analysis_servers() {
+    local venv=$1
+    if command -v pkill >/dev/null; then
+        pkill -f "^$venv/bin/python[0-9.]* -P -m guardsh[.]run[.]server " 2>/dev/null || true
+    fi
+}
+
 uninstall() {
     case $MODE in
     dev)
+        stop_analysis_servers "$VENV"
         if [[ -d "$VENV" ]]; then
             rm -rf "$VENV"
             say "removed $VENV"
@@ -216,6 +226,7 @@ uninstall() {
         ;;
     user)
         uninstall_shell_check "$BIN_DIR/guardsh"
+        stop_analysis_servers "$VENV"
         remove_our_link "$BIN_DIR/guardsh"
         if is_root; then remove_our_link "$GLOBAL_LINK"; fi
         if [[ -d "$PREFIX" ]]; then
@@ -226,6 +237,7 @@ uninstall() {
         ;;
     system)
         uninstall_shell_check "$GLOBAL_LINK"
+        stop_analysis_servers "$VENV"
         uninstall_audit_collector
         remove_our_link "$GLOBAL_LINK"
         if [[ -f "$SHELLS_FILE" ]] && grep -qxF "$GLOBAL_LINK" "$SHELLS_FILE"; then

@@ -20,6 +20,10 @@ def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.setenv("GUARDSH_CONFIG_DIR", str(tmp_path / "etc-guardsh"))
     monkeypatch.setenv("GUARDSH_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    # No analysis server unless a test starts one (tests/run/test_fastpath.py):
+    # a guardsh -c must not leave servers behind in every test's folder.
+    monkeypatch.setenv("GUARDSH_SERVER", "off")
+    monkeypatch.setenv("GUARDSH_RUNTIME_DIR", str(tmp_path / "run"))
     monkeypatch.delenv("GUARDSH_POLICY", raising=False)
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)

@@ -45,7 +45,14 @@ client/collector (`audit serve`, SO_PEERCRED), log (AuditLog), verify, query.
 from __future__ import annotations
 
 from guardsh.audit.identity import Session
-from guardsh.audit.log import SYSTEM_LOG, SYSTEM_SOCKET, AuditLog, default_log_path, open_log
+from guardsh.audit.log import (
+    SYSTEM_LOG,
+    SYSTEM_SOCKET,
+    AuditLog,
+    default_log_path,
+    default_queue_dirs,
+    open_log,
+)
 from guardsh.audit.record import FIELDS, PHASES
 
 __all__ = [
@@ -56,5 +63,6 @@ __all__ = [
     "AuditLog",
     "Session",
     "default_log_path",
+    "default_queue_dirs",
     "open_log",
 ]

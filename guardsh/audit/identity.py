@@ -53,6 +53,30 @@ class Session:
             policy_sha256=policy_sha256,
         )
 
+    @classmethod
+    def of_client(
+        cls,
+        *,
+        pid: int,
+        tty: str | None,
+        cwd: str,
+        environ: Mapping[str, str],
+        policy_sha256: str | None = None,
+    ) -> Session:
+        """The session of another process of this user (the analysis server's
+        client): its login uid, tty, environment and cwd, this host and uid."""
+        uid = os.getuid()
+        return cls(
+            id=new_session_id(),
+            user=real_user(environ, uid, read_loginuid(pid)),
+            uid=uid,
+            host=os.uname().nodename,
+            tty=tty,
+            ssh_client=ssh_client(environ),
+            cwd=cwd,
+            policy_sha256=policy_sha256,
+        )
+
     def with_policy(self, policy_sha256: str | None) -> Session:
         """The same session after the policy was reloaded."""
         return replace(self, policy_sha256=policy_sha256)

@@ -64,9 +64,16 @@ def main() -> None:
         login = login or argv[0] in ("-l", "--login")
         argv = argv[1:]
     if argv and _is_c_flag(argv[0]):
+        login = login or "l" in argv[0][1:]
+        if len(argv) >= 2:
+            from guardsh.run import fastpath  # the analysis server, when one answers
+
+            status = fastpath.run(argv[1], argv[2:], login)
+            if status is not None:
+                sys.exit(status)
         from guardsh.run.oneshot import main as oneshot
 
-        sys.exit(oneshot(argv, login=login or "l" in argv[0][1:], ask=_ask_on_terminal))
+        sys.exit(oneshot(argv, login=login, ask=_ask_on_terminal))
     if argv[:1] == ["--"]:
         argv = argv[1:]
     if not argv:

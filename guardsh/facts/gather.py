@@ -31,7 +31,7 @@ def snapshot(
         functions=dict(functions or {}),
         cwd=cwd or os.getcwd(),
         hostname=hostname or host.hostname(),
-        user=host.real_user(),
+        user=host.real_user(variables),
         home=variables.get("HOME") or host.home(),
         as_env=as_env,
         kube_context=kube_context,
@@ -41,37 +41,43 @@ def snapshot(
 def facts(snap: Snapshot) -> Facts:
     """Facts for a snapshot: files under its cwd, its kubeconfig, processes."""
     kube = load_from_environ(snap.variables, snap.home)
+    extra: dict[str, object] = {}
+    extra.update(
+        kube_errors=kube.errors,
+        kubeconfig=loader(snap.cwd),
+        # ssh alias -> HostName; ~/.ssh/config is read only when ssh is analyzed
+        ssh_hosts=sshconfig.for_home(snap.home),
+        # `$(pgrep X)`, `$(cat pidfile)`: evaluated only for these read-only forms
+        resolve_pids=_pid_resolver(snap.cwd, extra),
+    )
     return Facts(
         read_file=files.reader(snap.cwd),
-        proc=_proc_reader(),
+        proc=_proc_reader(extra),
         kube=kube.contexts,
         kube_current=kube.current,
-        extra={
-            "kube_errors": kube.errors,
-            "kubeconfig": loader(snap.cwd),
-            # ssh alias -> HostName; ~/.ssh/config is read only when ssh is analyzed
-            "ssh_hosts": sshconfig.for_home(snap.home),
-            # `$(pgrep X)`, `$(cat pidfile)`: evaluated only for these read-only forms
-            "resolve_pids": _pid_resolver(snap.cwd),
-        },
+        extra=extra,
     )
 
 
-def _proc_reader() -> Callable[[int], ProcInfo | None]:
-    """Process facts are read lazily: psutil is imported only when a kill is analyzed."""
+def _proc_reader(extra: dict[str, object]) -> Callable[[int], ProcInfo | None]:
+    """Process facts are read lazily: psutil is imported only when a kill is
+    analyzed. `processes_read` tells the analysis server that the answer
+    depended on who asked (guardsh itself and its ancestors are "your shell")."""
 
     def read(pid: int) -> ProcInfo | None:
         from guardsh.facts import procs
 
+        extra["processes_read"] = True
         return procs.info(pid)
 
     return read
 
 
-def _pid_resolver(cwd: str) -> Callable[[str], list[int] | None]:
+def _pid_resolver(cwd: str, extra: dict[str, object]) -> Callable[[str], list[int] | None]:
     def resolve(expr: str) -> list[int] | None:
         from guardsh.facts import pids
 
+        extra["processes_read"] = True
         return pids.resolve_pids(expr, cwd)
 
     return resolve

@@ -37,7 +37,15 @@ _TOP = frozenset(
 )
 _ENV_KEYS = frozenset({"name", "color", "protected", "match", "except", "description"})
 SETTINGS_KEYS = frozenset(
-    {"user_layer", "allow_overrides", "audit_required", "dry_run_timeout", "team_files", "timezone"}
+    {
+        "user_layer",
+        "allow_overrides",
+        "audit_required",
+        "dry_run_timeout",
+        "team_files",
+        "timezone",
+        "analysis_server",
+    }
 )
 _COLORS = {"red", "yellow", "green", "blue", "magenta", "cyan", "white", "default", "orange"}
 VERSIONS = ("1",)
@@ -133,7 +141,7 @@ def _settings(f: PolicyFile, node: Node) -> dict[str, tuple[Any, Node]]:
                 raise f.error(
                     v, f"unknown user_layer `{value}` (expected loosen, tighten or ignore)"
                 )
-        elif key in ("allow_overrides", "audit_required"):
+        elif key in ("allow_overrides", "audit_required", "analysis_server"):
             value = f.boolean(v, key)
         elif key == "dry_run_timeout":
             value = f.number(v, key, float)

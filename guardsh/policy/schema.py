@@ -193,6 +193,7 @@ class Settings:
     dry_run_timeout: float = 10.0
     team_files: tuple[str, ...] = ()
     timezone: str | None = None  # for `hours` written without a zone; None: the clock's
+    analysis_server: bool = True  # `guardsh -c` may use (and start) this user's analysis server
 
 
 @dataclass(frozen=True, slots=True)

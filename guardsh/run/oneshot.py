@@ -16,13 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from guardsh.exitcodes import Exit
-
-BASH = "/bin/bash"
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -48,10 +46,10 @@ def refusal(decision: Any, why: str, source: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _policy() -> Any:
+def _policy(environ: Mapping[str, str]) -> Any:
     from guardsh.policy.layers import effective
 
-    return effective()
+    return effective(environ=environ)
 
 
 def _terminal() -> bool:
@@ -61,95 +59,165 @@ def _terminal() -> bool:
 Ask = Callable[[Any, Any, Any, Any], tuple[Any, Any]]
 
 
-def run_text(
-    text: str, args: list[str], *, login: bool = False, source: str = "", ask: Ask | None = None
-) -> int:
-    """Analyze `text`; refuse, ask or run it with `bash -c text args...`.
+@dataclass
+class Step:
+    """What becomes of a command text, decided before anything runs.
 
-    `ask(decision, policy, snapshot, facts) -> (outcome, audit dry run)` shows
-    the card on a terminal; the CLI passes it in (this package never imports
-    prompt_toolkit). Without it, or without a terminal, a command that needs
-    confirmation is refused.
+    kind: `run` (message: a warning to show, or empty), `ask` (a card must be
+    shown), `refuse` (already recorded; message and status for the caller),
+    `error` (nothing recorded: a broken policy or input that is not a
+    command line), or `local` (the analysis server leaves this one to the
+    client's own process).
     """
+
+    kind: str
+    message: str = ""
+    status: int = 0
+    decision: Any = None
+    policy: Any = None
+    snap: Any = None
+    facts: Any = None
+    recorder: Any = None
+
+
+def decide(
+    text: str,
+    *,
+    can_ask: bool,
+    source: str = "",
+    environ: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    session: Any = None,
+    warn: Callable[[str], None] | None = None,
+    local_only: Callable[[Any, Any], str | None] | None = None,
+) -> Step:
+    """Analyze `text` as typed in `cwd` with `environ` (default: this process's)
+    and decide; a refusal is recorded here. `local_only(policy, facts)`, asked
+    after the analysis, may turn the step into `local` (message: why) before
+    anything is recorded."""
     from guardsh.errors import PolicyError, UserError
     from guardsh.facts import gather
     from guardsh.model import Requirement
     from guardsh.pipeline import check
     from guardsh.run.record import Recorder
 
+    env = os.environ if environ is None else environ
     try:
-        policy = _policy()
+        policy = _policy(env)
     except PolicyError as e:
-        sys.stderr.write(f"guardsh: policy error: {e}\nguardsh: nothing was run.\n")
-        return int(Exit.REFUSED)
-    snap = gather.snapshot()
+        return Step(
+            "error", f"guardsh: policy error: {e}\nguardsh: nothing was run.\n", Exit.REFUSED
+        )
+    snap = gather.snapshot(variables=env, cwd=cwd)
     facts = gather.facts(snap)
     try:
         decision = check(text, snap, policy, dt.datetime.now(dt.UTC), facts)
     except UserError as e:
-        sys.stderr.write(f"guardsh: {e.show()}\n")
-        return int(Exit.USAGE)
-    recorder = Recorder(policy)
+        return Step("error", f"guardsh: {e.show()}\n", Exit.USAGE)
+    why_local = local_only(policy, facts) if local_only is not None else None
+    if why_local:
+        return Step("local", why_local)
+    if session is not None:
+        session = session.with_policy(policy.sha256 or None)
+    recorder = Recorder(policy, environ=env, session=session, warn=warn)
+    step = Step("run", decision=decision, policy=policy, snap=snap, facts=facts, recorder=recorder)
     v = decision.verdict
-    reason = None
-    breakglass = False
-    audit_dry_run = None
     if v.requirement == Requirement.DENY or v.needs_user:
-        if ask is None or not _terminal():
-            why = (
-                "denied by policy"
-                if v.requirement == Requirement.DENY
-                else "no terminal to confirm on"
-            )
-            recorder.denied(decision, reason=why, cwd=snap.cwd)
-            sys.stderr.write(refusal(decision, why, source))
-            return int(Exit.REFUSED)
-        outcome, audit_dry_run = ask(decision, policy, snap, facts)
+        if can_ask:
+            step.kind = "ask"
+            return step
+        why = (
+            "denied by policy" if v.requirement == Requirement.DENY else "no terminal to confirm on"
+        )
+        recorder.denied(decision, reason=why, cwd=snap.cwd)
+        step.kind, step.status = "refuse", int(Exit.REFUSED)
+        step.message = refusal(decision, why, source)
+    elif v.requirement == Requirement.WARN:
+        what = "; ".join(f.detail or f.action for f in decision.findings)
+        step.message = f"guardsh: warning ({', '.join(v.rules) or 'policy'}): {what}\n"
+    return step
+
+
+def admit(
+    step: Step,
+    *,
+    reason: str | None = None,
+    breakglass: bool = False,
+    dry_run: Mapping[str, Any] | None = None,
+) -> int | str:
+    """Record that `step` runs now: the audit token, or the refusal message
+    when the record cannot be written and the policy requires one."""
+    recorder, decision, cwd = step.recorder, step.decision, step.snap.cwd
+    if breakglass:
+        token = recorder.breakglass(decision, reason=reason, cwd=cwd)
+    else:
+        token = recorder.intent(decision, reason=reason, cwd=cwd, dry_run=dry_run)
+    if recorder.blocks:
+        recorder.denied(decision, reason="audit trail unavailable", cwd=cwd)
+        return "guardsh: refused: the audit trail cannot be written and the policy requires it.\n"
+    return int(token)
+
+
+def run_text(
+    text: str,
+    args: list[str],
+    *,
+    login: bool = False,
+    source: str = "",
+    ask: Ask | None = None,
+    start_server: bool = False,
+) -> int:
+    """Analyze `text`; refuse, ask or run it with `bash -c text args...`.
+
+    `ask(decision, policy, snapshot, facts) -> (outcome, audit dry run)` shows
+    the card on a terminal; the CLI passes it in (this package never imports
+    prompt_toolkit). Without it, or without a terminal, a command that needs
+    confirmation is refused. `start_server`: no analysis server answered;
+    start one (when the policy allows) so that the next `-c` is fast.
+    """
+    step = decide(text, can_ask=ask is not None and _terminal(), source=source)
+    if start_server and step.policy is not None and step.policy.settings.analysis_server:
+        from guardsh.run import fastpath
+
+        fastpath.start_server()
+    if step.kind in ("error", "refuse"):
+        sys.stderr.write(step.message)
+        return step.status
+    reason, breakglass, audit_dry_run = None, False, None
+    if step.kind == "ask":
+        assert ask is not None
+        outcome, audit_dry_run = ask(step.decision, step.policy, step.snap, step.facts)
         if not outcome.run:
-            if outcome.phase == "denied":
-                recorder.denied(decision, reason=outcome.why, cwd=snap.cwd)
-            else:
-                recorder.declined(decision, reason=outcome.why, cwd=snap.cwd)
+            record = step.recorder.denied if outcome.phase == "denied" else step.recorder.declined
+            record(step.decision, reason=outcome.why, cwd=step.snap.cwd)
             sys.stderr.write(f"guardsh: not run ({outcome.why}).\n")
             return int(Exit.REFUSED)
         reason, breakglass = outcome.reason, outcome.phase == "breakglass"
-    elif v.requirement == Requirement.WARN:
-        what = "; ".join(f.detail or f.action for f in decision.findings)
-        sys.stderr.write(f"guardsh: warning ({', '.join(v.rules) or 'policy'}): {what}\n")
-    if breakglass:
-        token = recorder.breakglass(decision, reason=reason, cwd=snap.cwd)
     else:
-        token = recorder.intent(decision, reason=reason, cwd=snap.cwd, dry_run=audit_dry_run)
-    if recorder.blocks:
-        recorder.denied(decision, reason="audit trail unavailable", cwd=snap.cwd)
-        sys.stderr.write(
-            "guardsh: refused: the audit trail cannot be written and the policy requires it.\n"
-        )
+        sys.stderr.write(step.message)
+    token = admit(step, reason=reason, breakglass=breakglass, dry_run=audit_dry_run)
+    if isinstance(token, str):
+        sys.stderr.write(token)
         return int(Exit.REFUSED)
-    return _spawn(text, args, login, recorder, token)
+    from guardsh.run import child, signals
 
-
-def _spawn(text: str, args: list[str], login: bool, recorder: Any, token: int) -> int:
-    from guardsh.run import signals
-
-    argv = ["bash", "-l", "-c", text, *args] if login else ["bash", "-c", text, *args]
-    t0 = time.monotonic()
-    pid = os.posix_spawn(BASH, argv, os.environ, setsigdef=signals.CHILD_DEFAULT, setsigmask=())
-    with signals.forwarding(pid):
-        status = signals.wait(pid)
-    code = os.waitstatus_to_exitcode(status)
-    recorder.result(token, code if code >= 0 else 128 - code, int((time.monotonic() - t0) * 1000))
-    recorder.close()
+    status, ms = child.run(text, args, login)
+    step.recorder.result(token, child.exit_code(status), ms)
+    step.recorder.close()
     sys.stdout.flush()
     return signals.exit_like(status)
 
 
 def main(argv: list[str], login: bool = False, ask: Ask | None = None) -> int:
-    """argv starts with the -c flag (possibly bundled: -lc); then CMD, $0, $1..."""
+    """argv starts with the -c flag (possibly bundled: -lc); then CMD, $0, $1...
+    The CLI asked the analysis server first (`fastpath.run`); this is the
+    local path, which starts a server when none answered."""
     if len(argv) < 2:
         sys.stderr.write("guardsh: -c: option requires an argument\n")
         return int(Exit.USAGE)
-    return run_text(argv[1], argv[2:], login=login, ask=ask)
+    from guardsh.run import fastpath
+
+    return run_text(argv[1], argv[2:], login=login, ask=ask, start_server=fastpath.absent())
 
 
 def script(argv: list[str], login: bool = False, ask: Ask | None = None) -> int:

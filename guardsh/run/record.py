@@ -44,13 +44,19 @@ class Recorder:
     """One session's audit trail; every method returns quietly on failure."""
 
     def __init__(
-        self, policy: Policy, *, environ: Mapping[str, str] | None = None, warn: Warn | None = None
+        self,
+        policy: Policy,
+        *,
+        environ: Mapping[str, str] | None = None,
+        warn: Warn | None = None,
+        session: Any = None,
     ) -> None:
+        """`session`: an `audit.Session` to record under (default: this process's)."""
         self.policy = policy
         self.environ = os.environ if environ is None else environ
         self.warn = warn or _stderr
         self._log: Any = None
-        self._session: Any = None
+        self._session: Any = session
         self._broken = False
         self.last_ok = True
 
@@ -60,11 +66,17 @@ class Recorder:
         if self._broken:
             return False
         try:
-            from guardsh.audit import Session, open_log
+            from guardsh.audit import Session, default_log_path, default_queue_dirs, open_log
 
             path, collector = log_target(self.policy, self.environ)
-            self._session = Session.current(policy_sha256=self.policy.sha256 or None)
-            self._log = open_log(path, collector=collector, warn=self.warn)
+            if self._session is None:
+                self._session = Session.current(policy_sha256=self.policy.sha256 or None)
+            self._log = open_log(
+                path or default_log_path(self.environ),
+                collector=collector,
+                queue_dirs=default_queue_dirs(self.environ),
+                warn=self.warn,
+            )
             return True
         except Exception as e:
             self._broken = True

@@ -176,3 +176,12 @@ def test_other_errors_name_what_was_expected(text: str, fragment: str) -> None:
     assert msg.startswith("team.yaml:"), msg
     assert fragment in msg
     assert "^" in msg.splitlines()[-1]
+
+
+def test_analysis_server_is_a_boolean_setting() -> None:
+    policy = merge(
+        [("<default>", default_text()), ("team.yaml", "settings:\n  analysis_server: false\n")]
+    )
+    assert policy.settings.analysis_server is False
+    assert merge([("<default>", default_text())]).settings.analysis_server is True
+    assert error_of("settings:\n  analysis_server: sometimes\n").startswith("team.yaml:2:20: ")
