@@ -15,9 +15,8 @@ wrappers allowed; no pipes, redirections, `ssh`, `kubectl exec`) whose
 program is psql, mysql/mariadb, sqlite3, redis-cli or mongosh without a
 command, file or stdin of its own. Everything else keeps the normal path.
 `should_proxy()` is true when the client's target is in a protected
-environment, or always when the policy's setting `client_proxy: always` is
-present (a proposed setting: `protected` is the default, `never` turns the
-feature off).
+environment, or always when the policy says `settings: {client_proxy: always}`
+(`protected` is the default, `never` turns the feature off).
 """
 
 from __future__ import annotations
@@ -75,9 +74,8 @@ def plan(line: str, snapshot: Snapshot, facts: Facts) -> Plan | None:
 
 
 def setting(policy: Policy) -> str:
-    """The proposed `settings.client_proxy`: protected (default) | always | never."""
-    value = getattr(policy.settings, "client_proxy", None)
-    return value if value in ("protected", "always", "never") else "protected"
+    """`settings.client_proxy`: protected (default) | always | never."""
+    return policy.settings.client_proxy
 
 
 def should_proxy(

@@ -16,6 +16,7 @@ from typing import Any
 from guardsh.policy import migrate
 from guardsh.policy.rules import RulePart, check_timezone, parse_rule
 from guardsh.policy.schema import (
+    CLIENT_PROXY_MODES,
     MATCH_FIELDS,
     USER_LAYER_MODES,
     FieldMatch,
@@ -45,6 +46,7 @@ SETTINGS_KEYS = frozenset(
         "team_files",
         "timezone",
         "analysis_server",
+        "client_proxy",
     }
 )
 _COLORS = {"red", "yellow", "green", "blue", "magenta", "cyan", "white", "default", "orange"}
@@ -140,6 +142,12 @@ def _settings(f: PolicyFile, node: Node) -> dict[str, tuple[Any, Node]]:
             if value not in USER_LAYER_MODES:
                 raise f.error(
                     v, f"unknown user_layer `{value}` (expected loosen, tighten or ignore)"
+                )
+        elif key == "client_proxy":
+            value = f.scalar(v, key)
+            if value not in CLIENT_PROXY_MODES:
+                raise f.error(
+                    v, f"unknown client_proxy `{value}` (expected protected, always or never)"
                 )
         elif key in ("allow_overrides", "audit_required", "analysis_server"):
             value = f.boolean(v, key)

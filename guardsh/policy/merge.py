@@ -41,7 +41,7 @@ from guardsh.policy.schema import Environment, FieldMatch, LayerInfo, Policy, Ru
 
 SYSTEM_ONLY = frozenset({"user_layer", "allow_overrides", "team_files"})
 NOT_FOR_USERS = SYSTEM_ONLY | {"audit_required"}
-NOT_FOR_TIGHTEN = NOT_FOR_USERS | {"timezone", "dry_run_timeout"}
+NOT_FOR_TIGHTEN = NOT_FOR_USERS | {"timezone", "dry_run_timeout", "client_proxy"}
 _SYSTEM_KINDS = frozenset({"system", "override"})
 
 

@@ -61,6 +61,7 @@ MATCH_FIELDS = frozenset(NAME_FIELDS) | {
 }
 
 USER_LAYER_MODES = ("loosen", "tighten", "ignore")
+CLIENT_PROXY_MODES = ("protected", "always", "never")
 
 
 class Pattern:
@@ -194,6 +195,7 @@ class Settings:
     team_files: tuple[str, ...] = ()
     timezone: str | None = None  # for `hours` written without a zone; None: the clock's
     analysis_server: bool = True  # `guardsh -c` may use (and start) this user's analysis server
+    client_proxy: str = "protected"  # DB clients under the statement guard: protected|always|never
 
 
 @dataclass(frozen=True, slots=True)

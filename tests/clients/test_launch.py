@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from guardsh.clients import kinds, launch
+from guardsh.errors import PolicyError
 from guardsh.model import Facts, Snapshot
 from guardsh.policy.layers import load_files
 from guardsh.policy.schema import Policy
@@ -87,3 +88,25 @@ def test_run_client_needs_a_terminal(policy: Policy, tmp_path: Path) -> None:
     r, w = __import__("os").pipe()
     status = launch.run_client(["psql"], SNAP, policy, Facts(), None, stdin=r, stdout=w)
     assert status == launch.REFUSED
+
+
+@pytest.mark.parametrize(("mode", "prod", "dev"), [("always", True, True), ("never", False, False)])
+def test_the_client_proxy_setting(tmp_path: Path, mode: str, prod: bool, dev: bool) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("environments:\n  - name: production\n    color: red\n    protected: true\n"
+                    "    match:\n      db_host: ['*prod*']\n"
+                    f"settings:\n  client_proxy: {mode}\n")  # fmt: skip
+    policy = load_files([str(path)])
+    assert policy.settings.client_proxy == mode
+    for line, expected in (("psql -h db.prod.internal app", prod), ("psql -h dev-db app", dev)):
+        p = launch.plan(line, SNAP, Facts())
+        assert p is not None
+        got = launch.should_proxy(p.invocation, None, policy, snapshot=SNAP, facts=Facts())
+        assert got is expected, line
+
+
+def test_an_unknown_client_proxy_mode_points_at_the_text(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("settings:\n  client_proxy: sometimes\n")
+    with pytest.raises(PolicyError, match=r"p.yaml:2:17: unknown client_proxy `sometimes`"):
+        load_files([str(path)])
