@@ -26,7 +26,7 @@ from guardsh.model import Facts, Snapshot  # noqa: E402
 from guardsh.pipeline import check  # noqa: E402
 from guardsh.policy.layers import load_files  # noqa: E402
 
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "tldr_commands.txt"
+DEFAULT_CORPUS = ROOT / "tests" / "corpora" / "tldr_commands.txt"
 
 
 def corpus(path: Path) -> list[str]:

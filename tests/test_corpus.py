@@ -1,6 +1,6 @@
 """Every line of the real-world corpus gets a verdict through `check --batch`.
 
-The corpus (shared/corpora/tldr_commands.txt, tldr-pages, CC BY 4.0) is
+The corpus (tests/corpora/tldr_commands.txt, tldr-pages, CC BY 4.0) is
 unlabeled: a line may only be refused when it really is incomplete, and then
 bash agrees (`bash -n` rejects it too).
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "tldr_commands.txt"
+CORPUS = Path(__file__).resolve().parent / "corpora" / "tldr_commands.txt"
 
 
 @pytest.mark.slow
