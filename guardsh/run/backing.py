@@ -16,7 +16,7 @@ close-on-exec, so no child inherits it), and `trap ... INT QUIT` ends with
 `break 9999`, so Ctrl-C aborts the rest of the line and every loop in it,
 the way an interactive bash discards the line, while bash itself lives. A
 handled trap (not an ignored signal) gives children default signal handling.
-`$?` and `$_` are carried from one command to the next.
+`$?`, `$_` and `${PIPESTATUS[@]}` are carried from one command to the next.
 """
 
 from __future__ import annotations
@@ -43,11 +43,35 @@ TRAP = (
 # own fd), sets the traps, loads profiles/rc, and reports the first state.
 DRIVER = r"""exec 3<&-
 __guardsh_ret() { return "$1"; }
+# After a pipeline, a pipeline with the same statuses that the next line's
+# eval runs first, so that line sees ${PIPESTATUS[@]} as bash would show it
+# (a negated pipeline keeps its `!`; `&& :` keeps errexit quiet).
+__guardsh_pipe() {
+  local -a __guardsh_p=("${__guardsh_ps[@]}")
+  local __guardsh_s __guardsh_nat=0 __guardsh_t
+  __guardsh_restore=
+  (( ${#__guardsh_p[@]} > 1 )) || return 0
+  if (( __guardsh_pf )); then
+    for __guardsh_s in "${__guardsh_p[@]}"; do (( __guardsh_s )) && __guardsh_nat=$__guardsh_s; done
+  else
+    __guardsh_nat=${__guardsh_p[${#__guardsh_p[@]}-1]}
+  fi
+  __guardsh_t="__guardsh_ret ${__guardsh_p[0]}"
+  for __guardsh_s in "${__guardsh_p[@]:1}"; do __guardsh_t+=" | __guardsh_ret $__guardsh_s"; done
+  if (( __guardsh_nat != $1 )); then
+    (( (__guardsh_nat == 0) == ($1 == 1) )) || return 0
+    __guardsh_t="! $__guardsh_t"
+  fi
+  (( $1 )) && __guardsh_t+=" && :"
+  __guardsh_restore=": \"\$__guardsh_lu\"; $__guardsh_t"$'\n'
+}
 __guardsh_report() {
-  local __guardsh_f=$- __guardsh_n
+  local __guardsh_f=$- __guardsh_n __guardsh_pf=0
+  [[ -o pipefail ]] && __guardsh_pf=1
   local -
   set +eux +o pipefail
   __guardsh_ls=$1 __guardsh_lu=$2
+  __guardsh_pipe "$1"
   {
     printf 'S%s\0P%s\0O%s\0' "$1" "$PWD" "$__guardsh_f"
     for __guardsh_n in @PREFIXES@; do
@@ -71,6 +95,7 @@ __guardsh_report() {
 shopt -s expand_aliases
 BASH_ARGV0=@ARGV0@
 __guardsh_ls=0 __guardsh_lu= __guardsh_u= __guardsh_st= __guardsh_e= __guardsh_run=
+__guardsh_ps=() __guardsh_restore=
 @SETUP@
 __guardsh_report 0 ""
 """.replace("@PREFIXES@", _PREFIXES)
@@ -102,11 +127,13 @@ def command_line(line: str) -> str:
     """The driver line that runs `line` at top level and reports afterwards."""
     # The status and `$_` are taken inside the eval, after the line's last
     # command; a syntax error (the eval stops early) falls back to eval's status.
-    body = quote(line + "\n__guardsh_st=$? __guardsh_u=$_")
+    # `${PIPESTATUS[*]}` is taken there too; a pipeline's statuses come back
+    # through `__guardsh_restore`, run first inside the next eval.
+    body = quote(line + '\n__guardsh_st=$? __guardsh_ps=("${PIPESTATUS[@]}") __guardsh_u=$_')
     return (
-        "__guardsh_e= __guardsh_st=; while :; do __guardsh_run=1; "
+        "__guardsh_e= __guardsh_st= __guardsh_ps=(); while :; do __guardsh_run=1; "
         '__guardsh_ret $__guardsh_ls "$__guardsh_lu" && __guardsh_ret 0 "$__guardsh_lu"; '
-        f"eval {body} 4>&-; __guardsh_e=$?; break; done\n"
+        f'eval "$__guardsh_restore"{body} 4>&-; __guardsh_e=$?; break; done\n'
         "__guardsh_x=$?; __guardsh_run=; "
         '__guardsh_report ${__guardsh_st:-${__guardsh_e:-$__guardsh_x}} "$__guardsh_u"\n'
     )
@@ -324,7 +351,7 @@ class BackingShell:
 
     def set_status(self, status: int) -> State:
         """Make `$?` be `status` without running anything (a refused line)."""
-        self._write(f'__guardsh_report {int(status)} "$__guardsh_lu"\n')
+        self._write(f'__guardsh_ps=(); __guardsh_report {int(status)} "$__guardsh_lu"\n')
         return self.wait()
 
     def run(self, line: str) -> State:

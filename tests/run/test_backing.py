@@ -73,6 +73,29 @@ def test_status_and_last_argument_carry_over(sh: BackingShell) -> None:
     assert sh.run('u="$_"').variables["u"] == "last"
 
 
+@pytest.mark.parametrize(
+    ("setup", "pipeline", "status", "seen"),
+    [
+        ("", "false | true | (exit 3)", 3, "1 0 3"),
+        ("", "! true | false", 0, "0 1"),
+        ("set -o pipefail", "true | (exit 5) | true", 5, "0 5 0"),
+        ("set -e", "false | true", 0, "1 0"),  # a restore that fails must not trip errexit
+        ("set -e", "! false | false", 0, "1 1"),
+        ("IFS=,", "true | false", 1, "0 1"),
+        ("", "echo one | cat >/dev/null", 0, "0 0"),
+        ("", "(exit 4)", 4, "4"),  # a single command: from $? as before
+    ],
+)
+def test_pipestatus_carries_over_to_the_next_line(
+    sh: BackingShell, setup: str, pipeline: str, status: int, seen: str
+) -> None:
+    sh.run(setup)
+    assert sh.run(pipeline).status == status
+    st = sh.run('p="${PIPESTATUS[*]}" s=$?')
+    assert (st.variables["p"].replace(",", " "), st.variables["s"]) == (seen, str(status))
+    assert sh.run("true").status == 0  # and the shell lives on (errexit did not fire)
+
+
 def test_syntax_error_is_status_2_and_the_shell_lives(sh: BackingShell) -> None:
     assert sh.run("if then fi").status == 2
     assert sh.run("true").status == 0
@@ -151,7 +174,7 @@ def test_quote_and_command_line() -> None:
     line = command_line("echo 'x'")
     # the report is a line of its own: a Ctrl-C that discards the command's line keeps it
     assert line.endswith("\n") and line.splitlines()[-1].startswith("__guardsh_x=$?")
-    assert "eval 'echo '\\''x'\\''" in line
+    assert "eval \"$__guardsh_restore\"'echo '\\''x'\\''" in line
 
 
 def test_parse_functions() -> None:
