@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from guardsh.analyze.kube import Group, Where, manifest_groups, resources
+from guardsh.analyze.k8s_manifests import manifest_groups
+from guardsh.analyze.kube import Group, Where, resources
 from guardsh.analyze.registry import Context, finding
 from guardsh.model import Finding, Invocation, Severity, Target, Word
 from guardsh.parse.argv import Parsed

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from guardsh.analyze.k8s_cmd import Cmd, Handler
-from guardsh.analyze.kube import Group, canon_kind, known, patch_zeroes, read_text, resources
+from guardsh.analyze.k8s_manifests import patch_zeroes, read_text
+from guardsh.analyze.kube import Group, canon_kind, known, resources
 from guardsh.model import Finding, Severity, Word
 
 HIGH, LOW = Severity.HIGH, Severity.LOW
