@@ -39,12 +39,15 @@ def snapshot(
 
 
 def facts(snap: Snapshot) -> Facts:
-    """Facts for a snapshot: files under its cwd, its kubeconfig, processes."""
+    """Facts for a snapshot: files and directories under its cwd, its
+    kubeconfig, processes."""
     kube = load_from_environ(snap.variables, snap.home)
     extra: dict[str, object] = {}
     extra.update(
         kube_errors=kube.errors,
         kubeconfig=loader(snap.cwd),
+        # `kubectl -f DIR`: a directory's entries, relative to the snapshot's cwd
+        list_dir=files.lister(snap.cwd),
         # ssh alias -> HostName; ~/.ssh/config is read only when ssh is analyzed
         ssh_hosts=sshconfig.for_home(snap.home),
         # `$(pgrep X)`, `$(cat pidfile)`: evaluated only for these read-only forms
