@@ -3,7 +3,9 @@ and `guardsh check --batch` input share one schema.
 
 A case is a mapping: `cmd` (required); context keys `as`, `vars`, `aliases`,
 `functions`, `cwd`, `hostname`, `user`, `groups`, `kube_context`, `kube`
-(contexts), `files` (path -> content), `procs` (pid -> process facts),
+(contexts), `files` (path -> content; the directories on those paths exist and
+list their entries, and a path ending in `/` is a directory, empty unless other
+paths lie under it), `procs` (pid -> process facts),
 `ssh_hosts` (ssh alias -> HostName, as ~/.ssh/config says), `time` (ISO 8601;
 without an offset it is UTC);
 and `expect` with any of `findings` (partial matchers that must each match a
@@ -14,7 +16,8 @@ finding), `actions` (the exact set), `not_actions`, `require`, `environment`,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import posixpath
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from guardsh.errors import GuardshError, UserError
@@ -49,6 +52,8 @@ EXPECT_KEYS = frozenset(
 FINDING_KEYS = frozenset(
     {"action", "object", "severity", "tags", "target", "environment", "detail"}
 )
+
+Entry = tuple[str, bool, int]  # a directory entry: name, is a directory, size
 
 DEFAULT_HOST = "host-1"  # matches no environment of the default policy
 _EPOCH = dt.datetime(2026, 1, 14, 14, 0, tzinfo=dt.UTC)  # a Wednesday afternoon
@@ -128,9 +133,34 @@ def facts_for(case: Mapping[str, Any], base: Facts | None = None) -> Facts:
         }
         current = k.get("current", current)
     extra = base.extra
+    if files:
+        extra = {**extra, "list_dir": _lister(files)}
     if case.get("ssh_hosts"):
-        extra = {**base.extra, "ssh_hosts": _str_map(case["ssh_hosts"], "ssh_hosts")}
+        extra = {**extra, "ssh_hosts": _str_map(case["ssh_hosts"], "ssh_hosts")}
     return Facts(read_file=read, proc=proc, kube=kube, kube_current=current, extra=extra)
+
+
+def _lister(files: Mapping[str, str]) -> Callable[[str], tuple[Entry, ...] | None]:
+    """`Facts.extra["list_dir"]` over a case's `files`: the directories their paths imply."""
+    dirs: dict[str, dict[str, tuple[bool, int]]] = {}
+    for key, text in files.items():
+        path = posixpath.normpath(key)
+        is_dir = key.endswith("/")
+        if is_dir:
+            dirs.setdefault(path, {})
+        size = 0 if is_dir else len(text.encode())
+        while path not in ("/", ".", ""):
+            parent, name = posixpath.split(path)
+            dirs.setdefault(parent, {}).setdefault(name, (is_dir, size))
+            path, is_dir, size = parent, True, 0
+
+    def list_dir(path: str) -> tuple[Entry, ...] | None:
+        entries = dirs.get(posixpath.normpath(path))
+        if entries is None:
+            return None
+        return tuple(sorted((name, d, size) for name, (d, size) in entries.items()))
+
+    return list_dir
 
 
 def clock_for(case: Mapping[str, Any]) -> dt.datetime:
