@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from guardsh.analyze.k8s_manifests import manifest_groups
+from guardsh.analyze.k8s_kustomize import kustomize_groups
+from guardsh.analyze.k8s_manifests import Sources, manifest_groups
 from guardsh.analyze.kube import Group, Where, resources
 from guardsh.analyze.registry import Context, finding
 from guardsh.model import Finding, Invocation, Severity, Target, Word
@@ -97,13 +98,25 @@ class Cmd:
             return f"--field-selector {fs.value}"
         return None
 
+    @property
+    def recursive(self) -> bool:
+        """`-R`, `--recursive` (`=false` turns it off; an unknown value may be on)."""
+        on = False
+        for o in self.p.opts:
+            if o.name in ("-R", "--recursive"):
+                v = o.value
+                on = v is None or not v.known or v.value.lower() not in ("false", "f", "0")
+        return on
+
     def groups(self, words: Iterable[Word] | None = None) -> list[Group]:
-        """The objects named by -f/-k manifests, else by resource arguments."""
+        """The objects named by -f/-k manifests (`-R`: in subdirectories too), else
+        by resource arguments."""
         p = self.p
         files = p.values("-f", "--filename")
         kust = p.values("-k", "--kustomize")
         if files or kust:
-            return manifest_groups(self.inv, self.ctx, files, kust)
+            src = Sources(self.inv, self.ctx)
+            return [*manifest_groups(src, files, self.recursive), *kustomize_groups(src, kust)]
         if p.has("-f", "--filename", "-k", "--kustomize"):  # the flag's value is missing
             return [Group("manifests", unknown=True)]
         return resources(tuple(self.ops if words is None else words), self.scope)

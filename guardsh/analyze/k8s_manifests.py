@@ -1,38 +1,151 @@
-"""Manifests named by kubectl `-f FILE|DIR|URL|-` and `-k DIR`: the objects
-they hold, grouped by kind and namespace (a helper module, not a family; it
-registers nothing: k8s_cmd and k8s_verbs read manifests and patches through it).
+"""Manifests named by kubectl `-f FILE|DIR|URL|-`: the objects they hold,
+grouped by kind and namespace (a helper module, not a family; it registers
+nothing: k8s_cmd and k8s_verbs read manifests and patches through it, and
+k8s_kustomize builds on it for `-k DIR`).
+
+`-f DIR` reads the *.json, *.yaml and *.yml files directly in DIR, and with
+`-R` those in its subdirectories too (kubectl's rule: the extension matters
+only for files found in a directory; a symlinked subdirectory is not entered).
+Directories are listed through `Facts.extra["list_dir"]` and files read
+through `Facts.read_file`: the analysis itself does no I/O. The work for one
+command is capped (`Sources`); beyond the cap, and for a URL, an unreadable
+or malformed file or a directory that cannot be listed, the objects that
+could be named are kept and one group marked unknown (`manifests in PART`)
+stands for the rest, so nothing is under-reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import posixpath
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from guardsh.analyze.kube import SCALABLE, Group, abspath, canon_kind
 from guardsh.analyze.registry import Context
 from guardsh.model import Invocation, Stdin, Word
 
+MAX_FILES = 200  # files read from directories and kustomizations, per command
+MAX_BYTES = 5 * 1024 * 1024  # their text, in all
+MAX_DIRS = 100  # directories listed
+MAX_DEPTH = 16  # below the directory named by -f
+EXTENSIONS = (".json", ".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class Obj:
+    """One object a manifest names."""
+
+    kind: str  # canonical: `deployment`
+    name: str
+    namespace: str | None = None
+    zero: bool = False  # a scalable kind with `replicas: 0`
+
+
+class Sources:
+    """The files and directories one kubectl command reads, within one budget.
+
+    Files named on the command line are read as they are (the reader's own
+    size cap applies); files found by listing a directory or through a
+    kustomization count against MAX_FILES and MAX_BYTES, listings against
+    MAX_DIRS. Once over, every further read or listing answers None.
+    """
+
+    __slots__ = ("bytes", "ctx", "dirs", "files", "inv", "over")
+
+    def __init__(self, inv: Invocation, ctx: Context) -> None:
+        self.inv, self.ctx = inv, ctx
+        self.files = self.bytes = self.dirs = 0
+        self.over = False
+
+    def path(self, part: str) -> str:
+        """A path from the command line or a manifest, absolute and normalized."""
+        return posixpath.normpath(abspath(self.inv, self.ctx, part))
+
+    def read(self, path: str, size: int = 0) -> str | None:
+        """A file found by a walk or a kustomization (`size`: as listed, if known)."""
+        if self.over or self.files >= MAX_FILES or self.bytes + size > MAX_BYTES:
+            self.over = True
+            return None
+        self.files += 1
+        text = self.ctx.facts.read_file(path)
+        if text is not None:
+            self.bytes += len(text)
+            if self.bytes > MAX_BYTES:
+                self.over = True
+                return None
+        return text
+
+    def listing(self, path: str) -> Sequence[tuple[str, bool, int]] | None:
+        """A directory's entries (name, is_dir, size); None if unknown or over budget."""
+        lister = self.ctx.facts.extra.get("list_dir")
+        if not callable(lister):
+            return None
+        if self.over or self.dirs >= MAX_DIRS:
+            self.over = True
+            return None
+        self.dirs += 1
+        entries: Sequence[tuple[str, bool, int]] | None = lister(path)
+        return entries
+
 
 def manifest_groups(
-    inv: Invocation, ctx: Context, filenames: Iterable[Word], kustomize: Iterable[Word] = ()
+    src: Sources, filenames: Iterable[Word], recursive: bool = False
 ) -> list[Group]:
-    """Objects named by -f/-k, grouped by kind and namespace.
+    """Objects named by `-f` (comma-separated parts too), grouped by kind and namespace.
 
-    Local files are read through `ctx.facts.read_file`, `-` from the known
-    stdin; a URL, a directory, an unreadable or malformed file and every
-    kustomization give one group marked unknown.
+    A part whose objects cannot all be named adds `manifests in PART`, marked
+    unknown; so does a part that names no object at all (an empty file or
+    directory: kubectl would find nothing, and we cannot tell why).
     """
     out: list[Group] = []
     for w in filenames:
         for part in w.value.split(",") if w.known else [w.value]:
-            objs = _read_manifest(inv, ctx, part) if w.known and part else None
-            if objs is None:
+            objs, whole = _manifests(src, part, recursive) if w.known and part else ([], False)
+            out.extend(group(objs))
+            if not (whole and objs):
                 out.append(Group(f"manifests in {part}", unknown=True))
-            else:
-                out.extend(objs)
-    for w in kustomize:
-        out.append(Group(f"kustomization {w.value}", unknown=True))
     return out
+
+
+def _manifests(src: Sources, part: str, recursive: bool) -> tuple[list[Obj], bool]:
+    """The objects in one -f part, and whether that is all of them."""
+    text = read_text(src.inv, src.ctx, part)
+    if text is not None:
+        objs = objects_in(text)
+        return (objs or [], objs is not None)
+    if part == "-" or "://" in part:
+        return [], False
+    return _walk(src, src.path(part), recursive, 0)
+
+
+def _walk(src: Sources, top: str, recursive: bool, depth: int) -> tuple[list[Obj], bool]:
+    entries = src.listing(top)
+    if entries is None:
+        return [], False
+    objs: list[Obj] = []
+    whole = True
+    for name, is_dir, size in entries:
+        path = posixpath.join(top, name)
+        if is_dir:
+            if recursive and depth < MAX_DEPTH:
+                more, ok = _walk(src, path, True, depth + 1)
+                objs.extend(more)
+                whole = whole and ok
+            elif recursive:
+                whole = False
+            continue
+        if not name.endswith(EXTENSIONS):
+            continue
+        text = src.read(path, size)
+        found = objects_in(text) if text is not None else None
+        if found is None:
+            whole = False
+        else:
+            objs.extend(found)
+        if src.over:
+            break
+    return objs, whole
 
 
 def read_text(inv: Invocation, ctx: Context, part: str) -> str | None:
@@ -42,18 +155,16 @@ def read_text(inv: Invocation, ctx: Context, part: str) -> str | None:
         return stdin.text if stdin is not None else None
     if "://" in part:
         return None
-    return ctx.facts.read_file(abspath(inv, ctx, part))
+    return ctx.facts.read_file(posixpath.normpath(abspath(inv, ctx, part)))
 
 
-def _read_manifest(inv: Invocation, ctx: Context, part: str) -> list[Group] | None:
-    text = read_text(inv, ctx, part)
-    if text is None:
-        return None
+def objects_in(text: str) -> list[Obj] | None:
+    """The objects a manifest's documents name (`kind: List` items too); None if malformed."""
     try:
         docs = load_yaml_all(text)
     except Exception:  # malformed YAML: the tool will refuse it; we cannot name objects
         return None
-    found: dict[tuple[str, str | None], tuple[list[str], bool]] = {}
+    out: list[Obj] = []
     for doc in _flatten(docs):
         meta = doc.get("metadata")
         meta = meta if isinstance(meta, dict) else {}
@@ -63,11 +174,17 @@ def _read_manifest(inv: Invocation, ctx: Context, part: str) -> list[Group] | No
         ns = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
         spec = doc.get("spec")
         zero = kind in SCALABLE and isinstance(spec, dict) and spec.get("replicas") == 0
-        names, z = found.setdefault((kind, ns), ([], False))
-        names.append(str(name))
-        found[(kind, ns)] = (names, z or zero)
-    if not found:
-        return None
+        out.append(Obj(kind, str(name), ns, zero))
+    return out
+
+
+def group(objs: Iterable[Obj]) -> list[Group]:
+    """Objects by kind and namespace, in the order first seen; a name once."""
+    found: dict[tuple[str, str | None], tuple[dict[str, None], bool]] = {}
+    for o in objs:
+        names, zero = found.get((o.kind, o.namespace), ({}, False))
+        names[o.name] = None
+        found[(o.kind, o.namespace)] = (names, zero or o.zero)
     return [Group(k, tuple(n), namespace=ns, zero=z) for (k, ns), (n, z) in found.items()]
 
 

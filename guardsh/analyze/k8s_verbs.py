@@ -7,7 +7,8 @@ these handlers through `VERBS` and registers kubectl/oc).
 Severity of `delete`: HIGH for every kind except named pods, events and jobs
 (pods are recreated by their controllers; events and jobs are cleanup). A
 selector, `--all`, `-A`, the kind `all`, `--force`, or objects we cannot name
-(a URL, a directory, a kustomization) make any delete HIGH; an unknown kind (a
+(a URL, an unreadable file or directory, a remote or generated part of a
+kustomization) make any delete HIGH; an unknown kind (a
 custom resource) may well be a database, so it is HIGH too. `exec`, `attach`
 and `debug` emit only `k8s.exec`: the remote command is the unwrapper's.
 """

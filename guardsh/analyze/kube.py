@@ -130,14 +130,18 @@ def normalize_options(
 
     `--replicas=$N`: an unknown word is read as an operand; when its name is
     literal and takes a value, it becomes `--replicas` `$N` (the value stays
-    unknown). `-n=prod`: pflag drops the `=`; so do we.
+    unknown). `-n=prod`: pflag drops the `=`; so do we. `-R=false`: a boolean
+    shorthand given a value, read as pflag does (`false`, `f`, `0`: not given).
     """
     out: list[Word] = []
     for w in args:
         v = w.value
-        if len(v) > 2 and v[0] == "-" and v[2] == "=" and v[1] in short_value and w.known:
-            out.append(Word(v[:2], w.span))
-            out.append(Word(v[3:], w.span, glob=w.glob, quoted=w.quoted))
+        if len(v) > 2 and v[0] == "-" and v[2] == "=" and v[1].isalpha() and w.known:
+            if v[1] in short_value:
+                out.append(Word(v[:2], w.span))
+                out.append(Word(v[3:], w.span, glob=w.glob, quoted=w.quoted))
+            elif v[3:].lower() not in ("false", "f", "0"):
+                out.append(Word(v[:2], w.span))
             continue
         name, eq, val = v.partition("=")
         if not w.known and eq and name[:2] == "--" and name[2:] in long_value and "$" not in name:
