@@ -138,3 +138,27 @@ def test_a_nested_mount_is_named(tmp_path: Path) -> None:
         assert r.data["total"]["files"] == 6
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
+
+
+def test_a_listing_refused_halfway_is_counted_not_raised() -> None:
+    """Reading /proc/1/map_files fails while iterating (not at scandir): the
+    walk of `rm -rf /` used to end there with a PermissionError."""
+    t = files.walk("/proc/1", time.monotonic() + 20)
+    assert t.dirs > 0
+
+
+def test_kernel_filesystems_are_named_not_walked(tmp_path: Path) -> None:
+    data = tree(tmp_path)
+    mnt = data / "a" / "kernel"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "proc", "proc", str(mnt)], capture_output=True,
+                      check=False).returncode != 0:  # fmt: skip
+        pytest.skip("mounting proc is not permitted here (needs root, no container limits)")
+    try:
+        assert str(mnt) in files.pseudo_mounts()
+        r = one(dry("rm -rf data", cwd=tmp_path)[1], "fs.delete_recursive")
+        assert r.data["total"]["mounts"] == [str(mnt)]
+        assert f"crosses {mnt}, a kernel filesystem (not counted)" in r.lines
+        assert r.data["total"]["files"] == 5  # the tree's own files, none from /proc
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)

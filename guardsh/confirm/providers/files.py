@@ -5,6 +5,8 @@ Counts files, directories and bytes, names the mount points the walk
 crosses (rm -r deletes on them too) and the protected paths inside (`/`,
 `/etc`, `/var/lib/postgresql`, `/home`, ...). The walk never follows a
 symbolic link and stops at its time bound: the card then says "at least".
+Kernel pseudo filesystems (/proc, /sys, /dev, ...) are named as mount points
+but not walked: their entries are not files rm could delete.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import glob
 import os
 import stat
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from guardsh.confirm.providers.base import (
@@ -30,6 +33,26 @@ PROTECTED = ("/", "/etc", "/var/lib/postgresql", "/var/lib/mysql", "/home", "/ro
              "/boot", "/var", "/var/lib", "/bin", "/sbin", "/lib", "/srv", "/opt")  # fmt: skip
 MARGIN = 0.25  # seconds left to the runner after the walk stops
 CHECK_EVERY = 256  # entries between two looks at the clock
+PSEUDO_FS = frozenset({
+    "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs",
+    "tracefs", "pstore", "bpf", "mqueue", "hugetlbfs", "configfs", "fusectl", "binfmt_misc",
+    "autofs", "efivarfs", "rpc_pipefs", "nsfs",
+})  # fmt: skip
+MOUNTS = "/proc/self/mounts"
+
+
+def pseudo_mounts(table: str = MOUNTS) -> frozenset[str]:
+    """Mount points of kernel pseudo filesystems (octal escapes in the table decoded)."""
+    try:
+        with open(table, encoding="utf-8", errors="surrogateescape") as fh:
+            rows = [line.split() for line in fh]
+    except OSError:
+        return frozenset({"/proc", "/sys", "/dev"})
+    return frozenset(
+        r[1].encode("latin-1", "backslashreplace").decode("unicode_escape")
+        for r in rows
+        if len(r) >= 3 and r[2] in PSEUDO_FS
+    )
 
 
 @dataclass(slots=True)
@@ -75,6 +98,7 @@ def walk(root: str, deadline: float, *, skip: set[str] | None = None) -> Tally:
         return t
     stack = [(root, st.st_dev)]
     seen = 0
+    pseudo = pseudo_mounts()
     while stack:
         path, dev = stack.pop()
         try:
@@ -83,7 +107,7 @@ def walk(root: str, deadline: float, *, skip: set[str] | None = None) -> Tally:
             t.errors += 1
             continue
         with it:
-            for entry in it:
+            for entry in _entries(it, t):
                 seen += 1
                 if seen % CHECK_EVERY == 0 and time.monotonic() > deadline:
                     t.complete = False
@@ -99,10 +123,25 @@ def walk(root: str, deadline: float, *, skip: set[str] | None = None) -> Tally:
                 if stat.S_ISDIR(est.st_mode):
                     if est.st_dev != dev and len(t.mounts) < 50:
                         t.mounts.append(entry.path)
-                    stack.append((entry.path, est.st_dev))
+                    if entry.path not in pseudo:
+                        stack.append((entry.path, est.st_dev))
     if time.monotonic() > deadline:
         t.complete = False
     return t
+
+
+def _entries(it: Iterator[os.DirEntry[str]], t: Tally) -> Iterator[os.DirEntry[str]]:
+    """The entries of a scandir, counting (not raising) an error while reading
+    it (e.g. /proc/1/map_files: the listing itself is refused)."""
+    while True:
+        try:
+            entry = next(it)
+        except StopIteration:
+            return
+        except OSError:
+            t.errors += 1
+            return
+        yield entry
 
 
 def _count(t: Tally, st: os.stat_result) -> None:
@@ -213,8 +252,12 @@ def _trees(req: Request, paths: list[str], deadline: float) -> Outcome:
         lines.append("the walk stopped at its time limit: there is more")
     if prog == "find":
         lines.append("find's own tests (-name, -type, ...) are not applied: an upper bound")
+    pseudo = pseudo_mounts() if total.mounts else frozenset()
     for m in total.mounts[:5]:
-        lines.append(f"crosses the mount point {m}: that filesystem's files go too")
+        if m in pseudo:
+            lines.append(f"crosses {m}, a kernel filesystem (not counted)")
+        else:
+            lines.append(f"crosses the mount point {m}: that filesystem's files go too")
     for item in per:
         prot = item.get("protected")
         if isinstance(prot, list) and prot:
