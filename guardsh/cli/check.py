@@ -102,6 +102,11 @@ def check(
     if batch is not None:
         if command:
             raise click.UsageError("--batch takes no command line")
+        if dry_run:
+            raise click.UsageError(
+                "--dry-run does not apply to --batch (dry runs read live systems); "
+                "check one line at a time"
+            )
         if batch == "-":
             _batch(sys.stdin, policy, base, facts, sys.stdout)
         else:

@@ -120,6 +120,13 @@ def test_batch_answers_every_line_in_order_and_survives_bad_lines() -> None:
     assert out[4]["verdict"] == "allow"
 
 
+def test_batch_refuses_dry_run_instead_of_ignoring_it() -> None:
+    r = run("--batch", "-", "--dry-run", stdin=json.dumps({"cmd": "rm -rf /srv/x"}) + "\n")
+    assert r.returncode == Exit.USAGE
+    assert "--dry-run does not apply to --batch" in r.stderr
+    assert r.stdout == ""
+
+
 @pytest.mark.parametrize("code", list(Exit))
 def test_exit_codes_are_stable(code: Exit) -> None:
     expected = {
