@@ -95,8 +95,11 @@ def helm(inv: Invocation, ctx: Context) -> Iterator[Finding]:
         return
     verb_w, ops = ops[0], ops[1:]
     if not verb_w.known:
+        w = _where(
+            inv, ctx, p, _env(inv, ctx, "HELM_KUBECONTEXT"), _env(inv, ctx, "HELM_NAMESPACE")
+        )
         yield finding(inv, "shell.opaque", verb_w.value, LOW, tags=("unknown-object",),
-                      detail="helm: the verb is not known statically")  # fmt: skip
+                      target=w.at(), detail="helm: the verb is not known statically")  # fmt: skip
         return
     verb = verb_w.value
     if (verb not in _UNINSTALL and verb not in ("upgrade", "install", "rollback")) or _dry(p):

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 from guardsh.analyze.k8s_cmd import Cmd, Handler
 from guardsh.analyze.k8s_verbs import OC_VERBS, VERBS
-from guardsh.analyze.kube import normalize_options, where
+from guardsh.analyze.kube import Where, normalize_options, where
 from guardsh.analyze.registry import Context, analyzer, finding
 from guardsh.model import Finding, Invocation, Severity, Word
 from guardsh.parse.argv import Parsed, parse_argv
@@ -117,6 +117,15 @@ def _verb(p: Parsed) -> tuple[Word | None, tuple[Word, ...]]:
     return (p.operands[0], p.operands[1:]) if p.operands else (None, ())
 
 
+def _where(inv: Invocation, ctx: Context, p: Parsed) -> Where:
+    return where(
+        inv, ctx, context=p.value("--context"), kubeconfig=p.value("--kubeconfig"),
+        namespace=p.value("-n", "--namespace"), cluster=p.value("--cluster"),
+        server=p.value("--server", "-s"), user=p.value("--user"),
+        all_ns=p.has("-A", "--all-namespaces"),
+    )  # fmt: skip
+
+
 @analyzer("kubectl", "oc")
 def kubectl(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     args = normalize_options(inv.args, _LONG_VALUE_ALL, _SHORT_VALUE)
@@ -127,6 +136,7 @@ def kubectl(inv: Invocation, ctx: Context) -> Iterator[Finding]:
         return
     if not verb_w.known:
         yield finding(inv, "shell.opaque", verb_w.value, LOW, tags=("unknown-object",),
+                      target=_where(inv, ctx, p).at(),
                       detail=f"{inv.program}: the verb is not known statically")  # fmt: skip
         return
     verb = verb_w.value
@@ -139,12 +149,7 @@ def kubectl(inv: Invocation, ctx: Context) -> Iterator[Finding]:
             ops = (Word("project"), *ops)
     if handler is None:
         return
-    w = where(
-        inv, ctx, context=p.value("--context"), kubeconfig=p.value("--kubeconfig"),
-        namespace=p.value("-n", "--namespace"), cluster=p.value("--cluster"),
-        server=p.value("--server", "-s"), user=p.value("--user"),
-        all_ns=p.has("-A", "--all-namespaces"),
-    )  # fmt: skip
+    w = _where(inv, ctx, p)
     c = Cmd(inv, ctx, p, verb, ops, tuple(args[cut + 1 :]), w)
     if not c.dry and not p.has("-h", "--help"):
         yield from handler(c)
