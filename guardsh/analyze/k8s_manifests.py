@@ -16,6 +16,7 @@ stands for the rest, so nothing is under-reported.
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -200,6 +201,13 @@ def _flatten(docs: Iterable[Any]) -> Iterator[dict[str, Any]]:
 
 
 def load_yaml_all(text: str) -> list[Any]:
+    """The documents of a YAML stream; a JSON document (YAML's subset) parsed as JSON,
+    which is many times faster than through the YAML loader."""
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            return [json.loads(text)]
+        except ValueError:
+            pass  # not plain JSON after all: YAML decides
     import yaml  # only when a manifest or patch is read
 
     return list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))

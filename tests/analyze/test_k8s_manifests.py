@@ -205,3 +205,18 @@ def test_cycles_depth_and_malformed_kustomizations_are_opaque() -> None:
     chain["/srv/deploy/c15/s.yaml"] = doc("Service", "s")
     assert run("kubectl delete -k c0", chain) == [(D, "kustomization c0", "payments")]
     assert run("kubectl delete -k c10", chain) == [(D, "service/s", "payments")]
+
+
+POD_A = '{"kind": "Pod", "metadata": {"name": "a"}}'
+
+
+def test_json_is_read_fast_and_flow_yaml_still_reads() -> None:
+    files = {
+        "/srv/deploy/j/a.json": '{"kind": "List", "items": [' + POD_A + "]}",
+        "/srv/deploy/j/b.yaml": "{kind: Pod, metadata: {name: b}}",  # YAML flow style, not JSON
+        "/srv/deploy/j/c.json": '{"kind": "Pod", "metadata": {"name": "c"}} trailing',
+    }
+    assert run("kubectl delete -f j", files) == [
+        (D, "pod/a,b", "payments"),
+        (D, "manifests in j", "payments"),  # neither JSON nor YAML: kubectl refuses it too
+    ]
