@@ -15,7 +15,8 @@ API for the rest of guardsh (everything else in this package is internal)::
     log.breakglass(decision, reason=why, session=session)     # deny overridden; then .result()
 
 - `open_log(path, *, collector, fsync)`: `collector` is a socket path (system
-  installs: `SYSTEM_SOCKET`, served by `guardsh audit serve`); otherwise `path`
+  installs, i.e. where `SYSTEM_LOG_DIR` exists: `SYSTEM_SOCKET`, served by
+  `guardsh audit serve`, even while it is down); otherwise `path`
   is the log file (None: `default_log_path()`, i.e.
   `$XDG_STATE_HOME/guardsh/audit.jsonl`). Whether `GUARDSH_AUDIT_LOG` may name
   the path is the policy layer's call; this package never reads it. Opening
@@ -47,6 +48,7 @@ from __future__ import annotations
 from guardsh.audit.identity import Session
 from guardsh.audit.log import (
     SYSTEM_LOG,
+    SYSTEM_LOG_DIR,
     SYSTEM_SOCKET,
     AuditLog,
     default_log_path,
@@ -59,6 +61,7 @@ __all__ = [
     "FIELDS",
     "PHASES",
     "SYSTEM_LOG",
+    "SYSTEM_LOG_DIR",
     "SYSTEM_SOCKET",
     "AuditLog",
     "Session",

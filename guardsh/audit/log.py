@@ -28,6 +28,9 @@ from guardsh.model import Decision
 Warn = Callable[[str], None]
 SYSTEM_SOCKET = "/run/guardsh/audit.sock"  # system installs: sessions send here
 SYSTEM_LOG = "/var/log/guardsh/audit.jsonl"  # the collector's root-only file
+# Made (root only) by `install.sh --system` beside the collector's units: where
+# it exists a collector is expected, and a missing socket means "collector down".
+SYSTEM_LOG_DIR = os.path.dirname(SYSTEM_LOG)
 _KEEP_INTENTS = 64
 
 

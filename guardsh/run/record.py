@@ -27,16 +27,21 @@ def _stderr(message: str) -> None:
 
 
 def log_target(policy: Policy, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """(file path, collector socket) for this session's records."""
+    """(file path, collector socket) for this session's records.
+
+    On a system install (the collector's log directory exists) the collector,
+    even when its socket is missing: records are then queued and sent to
+    syslog until it is back, never written to a log file the user can edit.
+    """
     override = environ.get("GUARDSH_AUDIT_LOG")
     if override and policy.settings.allow_overrides:
         return override, None
     try:
-        from guardsh.audit import SYSTEM_SOCKET
+        from guardsh import audit
     except Exception:  # the audit package is optional until it lands
         return None, None
-    if os.path.exists(SYSTEM_SOCKET):
-        return None, SYSTEM_SOCKET
+    if os.path.exists(audit.SYSTEM_SOCKET) or os.path.isdir(audit.SYSTEM_LOG_DIR):
+        return None, audit.SYSTEM_SOCKET
     return None, None
 
 
