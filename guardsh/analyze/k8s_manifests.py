@@ -11,7 +11,9 @@ through `Facts.read_file`: the analysis itself does no I/O. The work for one
 command is capped (`Sources`); beyond the cap, and for a URL, an unreadable
 or malformed file or a directory that cannot be listed, the objects that
 could be named are kept and one group marked unknown (`manifests in PART`)
-stands for the rest, so nothing is under-reported.
+stands for the rest, so nothing is under-reported. On an ssh host or in a
+pod the files are not ours: nothing is read there, and every part is opaque
+(but `-`, a known stdin).
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class Sources:
 
     def read(self, path: str, size: int = 0) -> str | None:
         """A file found by a walk or a kustomization (`size`: as listed, if known)."""
+        if self.inv.target.kind != "local":
+            return None
         if self.over or self.files >= MAX_FILES or self.bytes + size > MAX_BYTES:
             self.over = True
             return None
@@ -80,7 +84,7 @@ class Sources:
     def listing(self, path: str) -> Sequence[tuple[str, bool, int]] | None:
         """A directory's entries (name, is_dir, size); None if unknown or over budget."""
         lister = self.ctx.facts.extra.get("list_dir")
-        if not callable(lister):
+        if not callable(lister) or self.inv.target.kind != "local":
             return None
         if self.over or self.dirs >= MAX_DIRS:
             self.over = True
@@ -154,8 +158,8 @@ def read_text(inv: Invocation, ctx: Context, part: str) -> str | None:
     if part == "-":
         stdin: Stdin | None = inv.stdin
         return stdin.text if stdin is not None else None
-    if "://" in part:
-        return None
+    if "://" in part or inv.target.kind != "local":
+        return None  # on an ssh host or in a pod, our files are not the ones it reads
     return ctx.facts.read_file(posixpath.normpath(abspath(inv, ctx, part)))
 
 
