@@ -146,7 +146,8 @@ def admit(
     dry_run: Mapping[str, Any] | None = None,
 ) -> int | str:
     """Record that `step` runs now: the audit token, or the refusal message
-    when the record cannot be written and the policy requires one."""
+    when the record cannot be written and the policy requires one there
+    (`audit_required` in a protected environment: `Recorder.blocks`)."""
     recorder, decision, cwd = step.recorder, step.decision, step.snap.cwd
     if breakglass:
         token = recorder.breakglass(decision, reason=reason, cwd=cwd)

@@ -3,7 +3,8 @@
 Everything here is wrapped so that a missing, broken or unwritable audit
 never crashes a shell: the first failure is reported once on stderr and the
 session goes on. Whether an unwritten intent may still run is the policy's
-`audit_required` setting (`Recorder.blocks`).
+`audit_required` setting, which applies in protected environments
+(`Recorder.blocks`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Recorder:
         self._session: Any = session
         self._broken = False
         self.last_ok = True
+        self.last_environment: str | None = None  # of the last decision recorded
 
     def _open(self) -> bool:
         if self._log is not None:
@@ -94,6 +96,7 @@ class Recorder:
             self._session = self._session.with_policy(policy.sha256 or None)
 
     def _call(self, method: str, decision: Decision, **kw: Any) -> int:
+        self.last_environment = decision.environment
         if not self._open():
             self.last_ok = False
             return -1
@@ -138,8 +141,13 @@ class Recorder:
 
     @property
     def blocks(self) -> bool:
-        """True when the last record was not written and the policy requires one."""
-        return not self.last_ok and self.policy.settings.audit_required
+        """True when the last record was not written and the policy requires one
+        for its environment: `audit_required` applies where it is protected."""
+        return (
+            not self.last_ok
+            and self.policy.settings.audit_required
+            and self.policy.protected(self.last_environment)
+        )
 
     def close(self) -> None:
         if self._log is not None:

@@ -200,3 +200,26 @@ def test_dash_c_on_a_terminal_decline_is_126(tmp_path: Path) -> None:
         assert target.is_dir()
     finally:
         t.close()
+
+
+@pytest.mark.parametrize("protected", [True, False])
+def test_audit_required_refuses_only_in_a_protected_environment(
+    tmp_path: Path, protected: bool
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    environment = "staging" if protected else "development"
+    policy.write_text(f"settings:\n  audit_required: true\nunknown_environment: {environment}\n")
+    (tmp_path / "file").write_text("")  # the log's directory is a file: nothing can be written
+    log = tmp_path / "file" / "audit.jsonl"
+    marker = tmp_path / "ran"
+    out = guardsh("-c", f"touch {marker}", GUARDSH_POLICY=str(policy), GUARDSH_AUDIT_LOG=str(log))
+    err = out.stderr.decode()
+    assert "records are queued" in err
+    if protected:
+        assert out.returncode == 126
+        assert "refused: the audit trail cannot be written and the policy requires it" in err
+        assert not marker.exists()
+    else:
+        assert out.returncode == 0, err
+        assert "refused" not in err
+        assert marker.exists()

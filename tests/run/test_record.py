@@ -71,3 +71,26 @@ def test_system_install_with_the_collector_down_queues_and_delivers_later(
     lines = [json.loads(x)["line"] for x in log.read_text().splitlines()]
     assert lines == [None, "down 0", "down 1", "down 2", "up"]
     assert not Path(audit.default_log_path(env)).exists()
+
+
+def required_policy(tmp_path: Path) -> Path:
+    policy = tmp_path / "audit-required.yaml"
+    policy.write_text("settings:\n  audit_required: true\n")
+    return policy
+
+
+@pytest.mark.parametrize(
+    ("environment", "blocks"),
+    [("production", True), ("staging", True), ("development", False), (None, True)],
+)
+def test_audit_required_blocks_only_in_protected_environments(
+    tmp_path: Path, environment: str | None, blocks: bool
+) -> None:
+    (tmp_path / "file").write_text("")
+    env = {**session_env(tmp_path / "home"), "GUARDSH_AUDIT_LOG": str(tmp_path / "file" / "log")}
+    warnings: list[str] = []
+    recorder = Recorder(
+        load_files([str(required_policy(tmp_path))]), environ=env, warn=warnings.append
+    )
+    assert recorder.intent(make_decision("x", env=environment)) < 0 and warnings
+    assert recorder.blocks is blocks
