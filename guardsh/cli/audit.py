@@ -1,8 +1,9 @@
 """`guardsh audit verify|tail|search|stats|export|serve`.
 
 Every reading command takes any number of files (log files, exported JSON
-Lines, syslog/journal text exports); without one, the system log (if
-readable) and the user's own log. `verify` exits 0 when every chain is
+Lines, syslog/journal text exports); without one, the file this user's
+sessions write to: `GUARDSH_AUDIT_LOG` where the policy honours it, else the
+system log (if readable) and the user's own log. `verify` exits 0 when every chain is
 intact, 1 when something was edited, removed, reordered, inserted or torn,
 and 2 on usage errors.
 """
@@ -24,11 +25,26 @@ from guardsh.exitcodes import Exit
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _session_log() -> str | None:
+    """GUARDSH_AUDIT_LOG when the policy honours it, as sessions do (`log_target`)."""
+    from guardsh.errors import PolicyError
+    from guardsh.policy.layers import effective
+    from guardsh.run.record import log_target
+
+    try:
+        policy = effective(environ=os.environ)
+    except PolicyError:
+        return None  # a broken policy: no session honours the override either
+    return log_target(policy, os.environ)[0]
+
+
 def _default_files() -> list[str]:
-    found = [p for p in (SYSTEM_LOG, default_log_path()) if os.access(p, os.R_OK)]
+    own = _session_log()
+    candidates = [own] if own else [SYSTEM_LOG, default_log_path()]
+    found = [p for p in candidates if os.access(p, os.R_OK)]
     if not found:
         raise click.UsageError(
-            f"no audit log found ({SYSTEM_LOG}, {default_log_path()}); name the file(s) to read"
+            f"no audit log found ({', '.join(candidates)}); name the file(s) to read"
         )
     return found
 
