@@ -10,8 +10,10 @@ lost if the session ends. The cursor only moves forward, so the order
 "earlier directory, later directory, memory" is the order the records were made.
 
 Spool files of sessions that ended (orphans) are delivered by the next session
-of the same user. Delivery is at-least-once: a crash between the log's append
-and the spool's truncation can repeat a record (same ts and session).
+of the same user, sessions oldest first (by the `ts` of each file's first
+record, its oldest: session ids are random), each file in its own order.
+Delivery is at-least-once: a crash between the log's append and the spool's
+truncation can repeat a record (same ts and session).
 """
 
 from __future__ import annotations
@@ -92,9 +94,8 @@ class Spool:
     def drain(self, deliver: Deliver, *, orphans: bool = False) -> int:
         """Deliver queued records in order; raise (keeping the rest) when delivery fails."""
         done = 0
-        for d in self.dirs:
-            for path in self._files(d, orphans):
-                done += self._drain_file(path, deliver)
+        for path in self._files(orphans):
+            done += self._drain_file(path, deliver)
         while self._memory:
             batch = self._memory[:BATCH]
             deliver(batch)
@@ -104,17 +105,20 @@ class Spool:
         self._cursor = 0
         return done
 
-    def _files(self, d: str, orphans: bool) -> list[str]:
-        own = os.path.join(d, self.name)
+    def _files(self, orphans: bool) -> list[str]:
         if not orphans:
-            return [own] if os.path.exists(own) else []
-        try:
-            names = sorted(n for n in os.listdir(d) if n.endswith(".jsonl"))
-        except OSError:
-            return []
-        # Orphans first: their sessions ended before ours made anything.
-        paths = [os.path.join(d, n) for n in names if n != self.name]
-        return paths + ([own] if os.path.exists(own) else [])
+            own = (os.path.join(d, self.name) for d in self.dirs)
+            return [p for p in own if os.path.exists(p)]
+        paths: list[str] = []
+        for d in self.dirs:
+            try:
+                names = sorted(n for n in os.listdir(d) if n.endswith(".jsonl"))
+            except OSError:
+                continue
+            paths += (os.path.join(d, n) for n in names)
+        # Sessions oldest first. The sort is stable, so a session queued in
+        # several dirs keeps "earlier directory first" on a tie.
+        return sorted(paths, key=_first_ts)
 
     def _drain_file(self, path: str, deliver: Deliver) -> int:
         try:
@@ -166,6 +170,17 @@ def _same_file(fd: int, path: str) -> bool:
         return False
     fst = os.fstat(fd)
     return (st.st_dev, st.st_ino) == (fst.st_dev, fst.st_ino)
+
+
+def _first_ts(path: str) -> str:
+    """The ts of a spool file's first record ("" when there is none to read)."""
+    try:
+        with open(path, "rb") as fh:
+            rec = json.loads(fh.readline())
+    except (OSError, ValueError):
+        return ""
+    ts = rec.get("ts") if isinstance(rec, dict) else None
+    return ts if isinstance(ts, str) else ""
 
 
 def _read_records(fd: int) -> Iterator[dict[str, Any]]:

@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 from guardsh.audit import Session, open_log
+from guardsh.audit.record import blank, now_ts
+from guardsh.audit.spool import Spool
 from guardsh.audit.verify import verify_file
 from tests.audit.conftest import fork_as, lines, run_proc
 from tests.audit.proc import make_decision
@@ -195,3 +197,35 @@ def test_default_locations_follow_xdg(hermetic: Path) -> None:
     assert dirs[1] == os.path.join(os.environ["XDG_RUNTIME_DIR"], "guardsh", "queue")
     assert dirs[2].endswith(f"guardsh-{os.getuid()}-queue")
     assert default_log_path({"HOME": "/home/a"}) == "/home/a/.local/state/guardsh/audit.jsonl"
+
+
+def test_queues_of_several_sessions_are_delivered_oldest_first(tmp_path: Path) -> None:
+    """Session ids are random: the order is each session's first record's ts,
+    across queue directories, and every session keeps its own order."""
+    state, runtime = tmp_path / "state-q", tmp_path / "run-q"
+    queued = {  # session id -> (queue dir, [(clock, line)...])
+        "aaa": (state, [(1_700_000_300.0, "newest 0"), (1_700_000_301.0, "newest 1")]),
+        "mmm": (state, [(1_700_000_100.0, "older 0"), (1_700_000_400.0, "older 1")]),
+        "zzz": (state, [(1_700_000_200.0, "middle 0"), (1_700_000_250.0, "middle 1")]),
+        "bbb": (runtime, [(1_700_000_000.0, "oldest 0")]),
+    }
+    session = Session.current()
+    for sid, (directory, made) in queued.items():
+        spool = Spool([str(directory)], sid)
+        for clock, line in made:
+            spool.put({**blank("intent", session, cwd=None, ts=now_ts(clock)), "line": line})
+    path = tmp_path / "audit.jsonl"
+    log = open_log(str(path), queue_dirs=[str(state), str(runtime)], syslog=False)
+    assert log.intent(make_decision("now"), session=session) == 8
+    assert logged_lines(path) == [
+        None,
+        "oldest 0",
+        "older 0",
+        "older 1",
+        "middle 0",
+        "middle 1",
+        "newest 0",
+        "newest 1",
+        "now",
+    ]
+    assert verify_file(str(path))[0].ok
