@@ -71,6 +71,9 @@ class Scope:
             pos = self.positional
             i = int(name)
             return pos[i] if pos is not None and i < len(pos) else None
+        if name in ("@", "*", "#") and self.positional is not None:  # inside a called function
+            args = self.positional[1:]
+            return str(len(args)) if name == "#" else " ".join(args)
         if name in _SPECIAL or name in self.unknown:
             return None
         value = self.variables.get(name)
@@ -247,10 +250,17 @@ def _tilde(text: str, scope: Scope) -> str:
     return text  # ~user: left as written
 
 
+_ALL_ARGS = frozenset({'"$@"', '"${@}"'})
+
+
 def expand(node: Node, src: Source, scope: Scope) -> list[Word]:
     """Expand one argument node into zero or more words (word splitting)."""
     span = src.span(node.start_byte, node.end_byte)
     t = node.type
+    args = scope.positional
+    text = src.slice(node.start_byte, node.end_byte) if t == "string" else ""
+    if args is not None and text in _ALL_ARGS:
+        return [Word(a, span, True, False, True) for a in args[1:]]  # one word per argument
     if t in ("simple_expansion", "expansion"):
         acc = _Acc()
         _expand_into(node, src, scope, acc, quoted=False)
