@@ -95,7 +95,10 @@ ACTIONS: dict[str, str] = {
     "container.kill": "docker/podman kill, stop, restart, pause",
     "container.prune": "docker/podman system|volume|container|image prune, compose down -v",
     # network
-    "net.firewall_flush": "iptables -F/-X/-P DROP, nft flush ruleset, ufw disable",
+    "net.firewall_flush": (
+        "iptables -F/-X/-P DROP, nft flush ruleset, ufw disable; DROP/REJECT rules added, ufw "
+        "enable|deny|default deny (tag lockout when ssh to the host can be cut off)"
+    ),
     "net.link_down": "ip link set down, ifdown, address flush, default route removed, nmcli down",
     # shells
     "shell.escape": "an interactive shell that leaves the guard: bash, sudo -i/-s, su -",

@@ -11,12 +11,25 @@ Severity choices:
   unreferenced chains can go), `-P CHAIN ACCEPT` (tag `open`), `nft flush
   set`, `iptables-restore`/`nft -f` of a file we cannot read (tag `replace`).
 - `firewall-cmd --panic-on` drops every packet: net.link_down HIGH.
+- rules and policies that drop traffic are net.firewall_flush too (as `-P
+  INPUT DROP` is), HIGH with tag `lockout` when they can cut off ssh to this
+  host: a DROP/REJECT rule added (`iptables -A|-I|-R`, `nft add|insert rule
+  ... drop|reject`) to INPUT (nft: a chain named `input`) unless it is
+  limited to destination ports that leave 22 out or to a protocol other than
+  tcp (net_rules), or to OUTPUT with no match at all (sshd's replies leave
+  there); `ufw deny|reject` of ssh/22 or of every port; `ufw enable` (its
+  rules and default policy take effect); `ufw default deny|reject
+  [incoming]`. LOW (tag `rule`): the same on other chains, for other ports
+  or protocols, outbound (`ufw deny out`, `ufw route`), and the other `ufw
+  default` policies. Checks (`iptables -C`, `nft -c`, `ufw --dry-run`),
+  ACCEPT rules and `ufw allow|limit` stay quiet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from guardsh.analyze.net_rules import iptables_rule, nft_drop_rule, reaches_ssh, ufw_block_rule
 from guardsh.analyze.registry import Context, analyzer, finding
 from guardsh.model import Finding, Invocation, Severity, Span, Word
 from guardsh.parse.argv import parse_argv
@@ -39,6 +52,16 @@ def _fw(
     return finding(inv, "net.firewall_flush", obj, sev, evidence=ev, tags=tags, detail=detail)
 
 
+def _block(
+    inv: Invocation, obj: str, lockout: bool, ev: Span, detail: str, kind: str = "rule"
+) -> Finding:
+    """A rule or policy that drops traffic: HIGH (`lockout`) when it can cut off ssh."""
+    if lockout:
+        return _fw(inv, obj, Severity.HIGH, ev, f"{detail}: ssh to this host can be cut off",
+                   [kind, "lockout"])  # fmt: skip
+    return _fw(inv, obj, Severity.LOW, ev, detail, [kind])
+
+
 # --- iptables family -------------------------------------------------------
 
 _IPT_LONG = {
@@ -47,6 +70,7 @@ _IPT_LONG = {
     "check": "C", "new-chain": "N", "rename-chain": "E",
 }  # fmt: skip
 _IPT_COMMANDS = frozenset("ADIRLSFZNXPEC")
+_IPT_SHORT_VALUE = frozenset("jgpsdiomcW")
 
 
 @analyzer(
@@ -75,6 +99,8 @@ def iptables(inv: Invocation, ctx: Context) -> Iterator[Finding]:
                 if c == "t":
                     table = t[j + 1 :] or (args[i + 1].value if i + 1 < len(args) else table)
                     break
+                if c in _IPT_SHORT_VALUE:  # `-jDROP`, `-ptcp`: the rest is a value
+                    break
                 if c in _IPT_COMMANDS:
                     cmds.append((c, i))
         i += 1
@@ -102,6 +128,17 @@ def iptables(inv: Invocation, ctx: Context) -> Iterator[Finding]:
                 yield _fw(
                     inv, obj, Severity.LOW, _span(inv, args[at], after[1]),
                     f"default policy of {obj} set to {after[1].value}", ["policy", "open"],
+                )  # fmt: skip
+        elif letter in "AIR" and chain is not None:
+            rule = iptables_rule(args)
+            verdict = rule.jump.value.upper() if rule.jump is not None else ""
+            if verdict in _LOCKOUT_TARGETS:
+                lockout = (name == "INPUT" and reaches_ssh(rule.ports, rule.tcp)) or (
+                    name == "OUTPUT" and not rule.matched
+                )
+                yield _block(
+                    inv, obj, lockout, _span(inv, args[at], chain, rule.jump),
+                    f"a {verdict} rule is added to {obj}",
                 )  # fmt: skip
 
 
@@ -165,6 +202,14 @@ def _nft_findings(inv: Invocation, text: str, ev: Span, source: str) -> Iterator
             yield _fw(inv, obj, Severity.LOW, ev, f"nft flush {obj}{source}", ["flush"])
         elif verb in ("delete", "destroy") and kind in ("rule", "set", "map", "element"):
             yield _fw(inv, obj, Severity.LOW, ev, f"nft {verb} {obj}{source}", ["rule"])
+        elif (rule := nft_drop_rule(toks)) is not None:
+            name = rule.name.lower()
+            lockout = (name == "input" and reaches_ssh(rule.ports, rule.tcp)) or (
+                name == "output" and not rule.matched
+            )
+            yield _block(
+                inv, rule.chain, lockout, ev, f"a drop rule is added to {rule.chain}{source}"
+            )
 
 
 @analyzer("nft")
@@ -208,16 +253,28 @@ def ufw(inv: Invocation, ctx: Context) -> Iterator[Finding]:
             inv, "ufw", Severity.HIGH, _span(inv, verb),
             f"ufw {verb.value}: the firewall is off", [verb.value],
         )  # fmt: skip
+    elif verb.value == "enable":
+        yield _fw(
+            inv, "ufw", Severity.HIGH, _span(inv, verb), "ufw enable: its rules and default "
+            "policy take effect; ssh is cut off unless a rule allows it", ["enable", "lockout"],
+        )  # fmt: skip
+    elif (block := ufw_block_rule(p.operands)) is not None:
+        text = " ".join(w.value for w in block.words)
+        lockout = block.inbound and reaches_ssh(block.ports, block.tcp)
+        ev = _span(inv, verb, *block.words)
+        yield _block(inv, text, lockout, ev, f"ufw {block.verb.value} {text}")
     elif verb.value == "delete" and len(p.operands) > 1:
         rule = " ".join(w.value for w in p.operands[1:])
         yield _fw(inv, rule, Severity.LOW, _span(inv, *p.operands), f"ufw rule {rule} deleted",
                   ["rule"])  # fmt: skip
     elif verb.value == "default" and len(p.operands) > 1:
-        yield _fw(
-            inv, " ".join(w.value for w in p.operands[2:]) or "incoming", Severity.LOW,
-            _span(inv, *p.operands), f"ufw default policy set to {p.operands[1].value}",
-            ["policy"],
-        )  # fmt: skip
+        policy = p.operands[1].value
+        where = " ".join(w.value for w in p.operands[2:]) or "incoming"
+        ev, detail = _span(inv, *p.operands), f"ufw default policy set to {policy}"
+        if policy in ("deny", "reject"):
+            yield _block(inv, where, where in ("incoming", "in"), ev, detail, "policy")
+        else:
+            yield _fw(inv, where, Severity.LOW, ev, detail, ["policy", "open"])
 
 
 _FIREWALLD_LONG = frozenset(

@@ -6,6 +6,7 @@ import pytest
 
 import guardsh.analyze.net
 import guardsh.analyze.net_links  # noqa: F401  (registers the analyzers)
+from guardsh.analyze.net_rules import port_spec_has_ssh
 from guardsh.model import Severity
 from tests.analyze.support import brief, run
 
@@ -25,6 +26,38 @@ FIRING = [
     ("iptables --policy FORWARD REJECT", [("net.firewall_flush", "filter/FORWARD", H)]),
     ("iptables -P INPUT ACCEPT", [("net.firewall_flush", "filter/INPUT", L)]),
     ("iptables -D INPUT 5", [("net.firewall_flush", "filter/INPUT", L)]),
+    ("iptables -A INPUT -j DROP", [("net.firewall_flush", "filter/INPUT", H)]),
+    ("iptables -I INPUT 1 -s 10.0.0.0/8 -j DROP", [("net.firewall_flush", "filter/INPUT", H)]),
+    ("iptables --insert INPUT --jump=REJECT", [("net.firewall_flush", "filter/INPUT", H)]),
+    ("iptables -j DROP -A INPUT -p tcp", [("net.firewall_flush", "filter/INPUT", H)]),
+    ("iptables -A INPUT -jDROP", [("net.firewall_flush", "filter/INPUT", H)]),
+    (
+        "iptables -R INPUT 2 -p tcp --dport 22 -j REJECT",
+        [("net.firewall_flush", "filter/INPUT", H)],
+    ),
+    ("ip6tables -A INPUT -p tcp --dport ssh -j DROP", [("net.firewall_flush", "filter/INPUT", H)]),
+    (
+        "iptables -A INPUT -p tcp -m multiport --dports 20:30,80 -j DROP",
+        [("net.firewall_flush", "filter/INPUT", H)],
+    ),
+    ("iptables -A INPUT -p tcp --dport 80 -j DROP", [("net.firewall_flush", "filter/INPUT", L)]),
+    ("iptables -A INPUT -p tcp ! --dport 22 -j DROP", [("net.firewall_flush", "filter/INPUT", L)]),
+    ("iptables -A INPUT -p tcp --dport ! 22 -j DROP", [("net.firewall_flush", "filter/INPUT", L)]),
+    ("iptables -A INPUT -p tcp ! --dport 80 -j DROP", [("net.firewall_flush", "filter/INPUT", H)]),
+    ("iptables -A INPUT -p tcp --dport $P -j DROP", [("net.firewall_flush", "filter/INPUT", H)]),
+    ("iptables -A INPUT -p icmp -j DROP", [("net.firewall_flush", "filter/INPUT", L)]),
+    ("iptables -A INPUT --protocol=udp -j DROP", [("net.firewall_flush", "filter/INPUT", L)]),
+    ("iptables -A INPUT ! -p tcp -j DROP", [("net.firewall_flush", "filter/INPUT", L)]),
+    ("iptables -A INPUT ! -p udp -j DROP", [("net.firewall_flush", "filter/INPUT", H)]),
+    ("iptables -A INPUT -p all -j DROP", [("net.firewall_flush", "filter/INPUT", H)]),
+    ("iptables -A OUTPUT -j DROP", [("net.firewall_flush", "filter/OUTPUT", H)]),
+    ("iptables -A OUTPUT -d 10.9.9.9 -j DROP", [("net.firewall_flush", "filter/OUTPUT", L)]),
+    ("iptables -A FORWARD -j REJECT", [("net.firewall_flush", "filter/FORWARD", L)]),
+    (
+        "iptables -I DOCKER-USER -s 1.2.3.4 -j DROP",
+        [("net.firewall_flush", "filter/DOCKER-USER", L)],
+    ),
+    ("iptables -t raw -A PREROUTING -j DROP", [("net.firewall_flush", "raw/PREROUTING", L)]),
     (
         "iptables -t nat -D PREROUTING -p tcp --dport 80 -j DNAT --to 10.0.0.1",
         [("net.firewall_flush", "nat/PREROUTING", L)],
@@ -52,12 +85,89 @@ FIRING = [
         [("net.firewall_flush", "set inet filter blocklist", L)],
     ),
     ("nft -f /etc/nftables.conf", [("net.firewall_flush", "/etc/nftables.conf", L)]),
+    ("nft add rule inet filter input drop", [("net.firewall_flush", "chain inet filter input", H)]),
+    (
+        "nft insert rule filter INPUT counter reject",
+        [("net.firewall_flush", "chain filter INPUT", H)],
+    ),
+    (
+        "nft add rule inet filter input tcp dport 22 drop",
+        [("net.firewall_flush", "chain inet filter input", H)],
+    ),
+    (
+        "nft add rule inet filter input ip saddr 10.0.0.0/8 drop",
+        [("net.firewall_flush", "chain inet filter input", H)],
+    ),
+    (
+        "nft add rule inet filter input tcp dport != 22 drop",
+        [("net.firewall_flush", "chain inet filter input", L)],
+    ),
+    (
+        "nft 'add rule inet filter input tcp dport { 80, 443 } drop'",
+        [("net.firewall_flush", "chain inet filter input", L)],
+    ),
+    (
+        "nft add rule inet filter input tcp dport 1-1024 drop",
+        [("net.firewall_flush", "chain inet filter input", H)],
+    ),
+    (
+        "nft add rule inet filter input icmp type echo-request drop",
+        [("net.firewall_flush", "chain inet filter input", L)],
+    ),
+    (
+        "nft add rule inet filter input meta l4proto tcp drop",
+        [("net.firewall_flush", "chain inet filter input", H)],
+    ),
+    ("nft add rule ip filter output drop", [("net.firewall_flush", "chain ip filter output", H)]),
+    (
+        "nft add rule ip filter output ip daddr 1.2.3.4 drop",
+        [("net.firewall_flush", "chain ip filter output", L)],
+    ),
+    (
+        "nft add rule inet filter forward drop",
+        [("net.firewall_flush", "chain inet filter forward", L)],
+    ),
     ("ufw disable", [("net.firewall_flush", "ufw", H)]),
     ("ufw reset", [("net.firewall_flush", "ufw", H)]),
     ("ufw --force reset", [("net.firewall_flush", "ufw", H)]),
     ("ufw delete 5", [("net.firewall_flush", "5", L)]),
     ("ufw delete allow 80/tcp", [("net.firewall_flush", "allow 80/tcp", L)]),
-    ("ufw default deny incoming", [("net.firewall_flush", "incoming", L)]),
+    ("ufw default deny incoming", [("net.firewall_flush", "incoming", H)]),
+    ("ufw default reject", [("net.firewall_flush", "incoming", H)]),
+    ("ufw default deny outgoing", [("net.firewall_flush", "outgoing", L)]),
+    ("ufw default allow incoming", [("net.firewall_flush", "incoming", L)]),
+    ("ufw enable", [("net.firewall_flush", "ufw", H)]),
+    ("ufw --force enable", [("net.firewall_flush", "ufw", H)]),
+    ("ufw deny 22", [("net.firewall_flush", "22", H)]),
+    ("ufw reject ssh", [("net.firewall_flush", "ssh", H)]),
+    ("ufw deny 20:30/tcp", [("net.firewall_flush", "20:30/tcp", H)]),
+    ("ufw deny 22/udp", [("net.firewall_flush", "22/udp", L)]),
+    ("ufw deny 8080", [("net.firewall_flush", "8080", L)]),
+    ("ufw deny log 80,443/tcp", [("net.firewall_flush", "log 80,443/tcp", L)]),
+    ("ufw deny $PORT", [("net.firewall_flush", "$PORT", H)]),
+    ("ufw prepend deny from 203.0.113.7", [("net.firewall_flush", "from 203.0.113.7", H)]),
+    (
+        "ufw insert 1 reject proto tcp from any to any port 22",
+        [("net.firewall_flush", "proto tcp from any to any port 22", H)],
+    ),
+    (
+        "ufw deny from 10.0.0.0/8 port 22 to any port 443",
+        [("net.firewall_flush", "from 10.0.0.0/8 port 22 to any port 443", L)],
+    ),
+    (
+        "ufw deny in on eth0 to any app OpenSSH",
+        [("net.firewall_flush", "in on eth0 to any app OpenSSH", H)],
+    ),
+    ("ufw deny out 22", [("net.firewall_flush", "out 22", L)]),
+    (
+        "ufw deny proto udp from any to any port 22",
+        [("net.firewall_flush", "proto udp from any to any port 22", L)],
+    ),
+    (
+        "ufw deny in on eth0 to 10.0.0.1 proto igmp",
+        [("net.firewall_flush", "in on eth0 to 10.0.0.1 proto igmp", L)],
+    ),
+    ("ufw route deny 22", [("net.firewall_flush", "22", L)]),
     ("firewall-cmd --panic-on", [("net.link_down", "all", H)]),
     (
         "firewall-cmd --permanent --zone block --change-interface enp1s0",
@@ -113,10 +223,23 @@ QUIET = [
     "iptables --verbose --numeric --list --line-numbers",
     "iptables -t nat -L -n",
     "iptables -A INPUT -p tcp --dport 22 -j ACCEPT",
-    "iptables -I INPUT 1 -s 10.0.0.0/8 -j DROP",
     "iptables -Z",
     "iptables -N LOGGING",
     "iptables -C INPUT -j DROP",
+    "iptables --check INPUT -p tcp --dport 22 -j REJECT",
+    "iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+    "iptables -A INPUT -j LOG",
+    "iptables -I INPUT -j f2b-sshd",
+    "iptables -N DROP_LOG",
+    "nft add rule inet filter input ct state established accept",
+    "nft add rule inet filter input tcp dport 22 counter",
+    "nft add chain inet filter drop",
+    "ufw allow ssh",
+    "ufw limit 22/tcp",
+    "ufw allow from 10.0.0.0/8 to any port 22",
+    "ufw --dry-run deny 22",
+    "ufw --dry-run enable",
+    "ufw deny",
     "iptables-save",
     "iptables-save -t nat",
     "iptables-restore -t /etc/iptables/rules.v4",
@@ -129,8 +252,6 @@ QUIET = [
     "ufw status",
     "ufw status numbered",
     "ufw allow 22",
-    "ufw deny 8080",
-    "ufw enable",
     "ufw --dry-run disable",
     "firewall-cmd --list-all-zones",
     "firewall-cmd --reload",
@@ -223,3 +344,33 @@ def test_evidence_points_at_the_command() -> None:
     line = "iptables -t nat -A POSTROUTING -j MASQUERADE -F PREROUTING"
     (f,) = run(line)
     assert f.evidence.text(line) == "-F PREROUTING"
+
+
+@pytest.mark.parametrize(
+    ("spec", "has_ssh"),
+    [
+        ("22", True), ("ssh", True), ("OpenSSH", True), ("22/tcp", True), ("22/udp", False),
+        ("20:30", True), ("1-1024", True), ("23:30", False), ("80,443", False),
+        ("{ 80, 22 }", True), ("http", False), ("8022", False), ("a:b", False),
+    ],
+)  # fmt: skip
+def test_port_spec_has_ssh(spec: str, has_ssh: bool) -> None:
+    assert port_spec_has_ssh(spec) is has_ssh
+    assert port_spec_has_ssh(spec, known=False)
+
+
+def test_lockout_rule_tags_and_evidence() -> None:
+    line = "iptables -w -I INPUT 1 -s 10.0.0.0/8 -j DROP"
+    (f,) = run(line)
+    assert {"rule", "lockout"} <= f.tags
+    assert f.evidence.text(line) == "-I INPUT 1 -s 10.0.0.0/8 -j DROP"
+    (g,) = run("iptables -A INPUT -p udp --dport 53 -j DROP")
+    assert g.tags == {"rule"}
+    (h,) = run("ufw enable")
+    assert {"enable", "lockout"} <= h.tags
+
+
+def test_nft_file_with_a_drop_rule() -> None:
+    conf = "add rule inet filter input tcp dport 443 accept\nadd rule inet filter input drop\n"
+    (f,) = run("nft -f /etc/nft.d/lock.nft", files={"/etc/nft.d/lock.nft": conf})
+    assert (f.object, f.severity) == ("chain inet filter input", Severity.HIGH)
