@@ -78,8 +78,14 @@ ACTIONS: dict[str, str] = {
     "git.reset_hard": "git reset --hard, checkout/restore of everything, worktree remove --force",
     "git.clean": "git clean -f (incl. -d, -x)",
     "git.delete_remote_branch": "git push --delete / :branch",
-    "git.delete_branch": "git branch -D",
+    "git.delete_branch": "git branch -D, git update-ref -d refs/heads/BRANCH",
     "git.stash_drop": "git stash drop / clear: stashed work discarded",
+    "git.delete_ref": "git tag -d, git update-ref -d REF: a tag or other ref deleted locally",
+    "git.prune": (
+        "git reflog expire --expire[-unreachable]=now, gc --prune=now, prune: lost commits "
+        "can no longer be recovered"
+    ),
+    "git.rm": "git rm -r (or a quoted glob pathspec): tracked files deleted from the work tree",
     # data stores
     "redis.flush": "FLUSHALL / FLUSHDB",
     "redis.delete": "DEL / UNLINK",

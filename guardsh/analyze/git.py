@@ -15,74 +15,26 @@ Severity choices:
 - `clean -f`/`-fd` is LOW; `-x`/`-X` (ignored files: .env, uploads, data)
   and `-ff` (nested repositories) are HIGH; `-i` is LOW; `-n` is quiet.
 - `branch -D` is LOW (the reflog keeps the commits); `stash drop|clear` LOW.
+- tag -d, update-ref -d, reflog expire, gc --prune, prune and rm -r: see
+  git_local.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
 
+from guardsh.analyze.git_local import SUBCOMMANDS as LOCAL_SUBCOMMANDS
+from guardsh.analyze.git_repo import Repo, branch_tags, span
 from guardsh.analyze.registry import Context, analyzer, finding
 from guardsh.model import Finding, Invocation, Severity, Span, Word
 from guardsh.parse.argv import Parsed, parse_argv
 
-_PROTECTED = re.compile(
-    r"^(main|master|trunk|live|production|(release|prod|stable)([/._-].*)?)$", re.IGNORECASE
-)
 _GLOBAL_LONG = frozenset(
     {"git-dir", "work-tree", "namespace", "config-env", "super-prefix", "list-cmds"}
 )
 _PUSH_LONG = frozenset({"repo", "receive-pack", "exec", "push-option"})
 _WHOLE_TREE = frozenset({".", "./", ":/", ":(top)", "*", ":/*"})
-
-
-def _span(inv: Invocation, *words: Word | None) -> Span:
-    """Evidence from the first to the last given word, or the invocation."""
-    spans = [w.span for w in words if w is not None and w.span.end > w.span.start]
-    if not spans:
-        return inv.span
-    return Span(min(s.start for s in spans), max(s.end for s in spans))
-
-
-class _Repo:
-    """Where the command acts: `-C`, `--git-dir`, `--work-tree`, else cwd."""
-
-    __slots__ = ("config", "cwd", "git_dir")
-
-    def __init__(self, inv: Invocation, ctx: Context, g: Parsed) -> None:
-        cwd = inv.cwd or ctx.snapshot.cwd
-        for d in g.values("-C"):
-            cwd = posixpath.join(cwd, d.value)
-        work = g.value("--work-tree")
-        self.cwd = posixpath.normpath(posixpath.join(cwd, work.value) if work else cwd)
-        gd = g.value("--git-dir")
-        self.git_dir = posixpath.normpath(posixpath.join(cwd, gd.value)) if gd else None
-        self.config = {k.lower(): v for k, _, v in (w.value.partition("=") for w in g.values("-c"))}
-
-    def current_branch(self, ctx: Context) -> str | None:
-        """The checked-out branch, from HEAD read through the facts reader."""
-        read = ctx.facts.read_file
-        dirs = [self.git_dir] if self.git_dir else []
-        if not dirs:
-            d = self.cwd
-            for _ in range(8):
-                dirs.append(posixpath.join(d, ".git"))
-                parent = posixpath.dirname(d)
-                if parent == d:
-                    break
-                d = parent
-        for gd in dirs:
-            head = read(posixpath.join(gd, "HEAD"))
-            if head is None and not self.git_dir:
-                link = read(gd)  # a worktree or submodule: `gitdir: PATH`
-                if link and link.startswith("gitdir:"):
-                    base = posixpath.dirname(gd)
-                    head = read(posixpath.join(base, link[7:].strip(), "HEAD"))
-            if head is not None:
-                ref = head.strip()
-                return ref.removeprefix("ref: refs/heads/") if ref.startswith("ref:") else None
-        return None
 
 
 @analyzer("git")
@@ -110,28 +62,28 @@ def _push(
     delete = p.has("-d", "--delete")
     if p.has("--mirror"):
         yield finding(
-            inv, "git.force_push", f"{remote}/*", Severity.HIGH, evidence=_span(inv, sub, *args),
+            inv, "git.force_push", f"{remote}/*", Severity.HIGH, evidence=span(inv, sub, *args),
             tags=["mirror"], detail=f"every ref on {remote} is overwritten to match this repo",
         )  # fmt: skip
         yield finding(
             inv, "git.delete_remote_branch", f"{remote}/*", Severity.HIGH,
-            evidence=_span(inv, sub, *args), tags=["mirror"],
+            evidence=span(inv, sub, *args), tags=["mirror"],
             detail=f"refs on {remote} that do not exist here are deleted",
         )  # fmt: skip
         return
     if p.has("--prune"):
         yield finding(
             inv, "git.delete_remote_branch", f"{remote}/*", Severity.HIGH,
-            evidence=_span(inv, sub, *args), tags=["prune"],
+            evidence=span(inv, sub, *args), tags=["prune"],
             detail=f"branches on {remote} without a local counterpart are deleted",
         )  # fmt: skip
     if not refspecs:
         if delete or not (force or lease):
             return
-        branch = _Repo(inv, ctx, g).current_branch(ctx)
+        branch = Repo(inv, ctx, g).current_branch(ctx)
         if p.has("--all", "--branches", "--tags"):
             branch = "*"
-        yield _force(inv, remote, branch, lease, _span(inv, sub, *args))
+        yield _force(inv, remote, branch, lease, span(inv, sub, *args))
         return
     for ref in refspecs:
         text = ref.value
@@ -141,7 +93,7 @@ def _push(
                 yield finding(
                     inv, action, f"{remote}/{text.lstrip('+')}",
                     Severity.LOW if lease else Severity.HIGH,
-                    evidence=_span(inv, sub, ref), tags=["unknown-object"],
+                    evidence=span(inv, sub, ref), tags=["unknown-object"],
                     detail=f"git push to {remote} with a refspec not known statically",
                 )  # fmt: skip
             continue
@@ -151,7 +103,7 @@ def _push(
             name = _short(dst if colon else src)
             yield finding(
                 inv, "git.delete_remote_branch", f"{remote}/{name}", Severity.HIGH,
-                evidence=_span(inv, sub, ref), tags=_tags(name),
+                evidence=span(inv, sub, ref), tags=branch_tags(name),
                 detail=f"branch {name} is deleted on {remote}",
             )  # fmt: skip
             continue
@@ -159,22 +111,16 @@ def _push(
             continue
         name = dst if colon else src
         if name == "HEAD":
-            name = _Repo(inv, ctx, g).current_branch(ctx) or "HEAD"
-        yield _force(inv, remote, _short(name), lease and not plus, _span(inv, sub, ref))
+            name = Repo(inv, ctx, g).current_branch(ctx) or "HEAD"
+        yield _force(inv, remote, _short(name), lease and not plus, span(inv, sub, ref))
 
 
 def _short(ref: str) -> str:
     return ref.removeprefix("refs/heads/")
 
 
-def _tags(branch: str | None) -> list[str]:
-    if branch is None:
-        return ["unknown-object"]
-    return ["protected-branch"] if _PROTECTED.match(branch) else []
-
-
 def _force(inv: Invocation, remote: str, branch: str | None, lease: bool, ev: Span) -> Finding:
-    tags = _tags(branch)
+    tags = branch_tags(branch)
     sev = Severity.LOW if lease and "protected-branch" not in tags else Severity.HIGH
     if lease:
         tags.append("lease")
@@ -190,9 +136,9 @@ def _reset(
 ) -> Iterator[Finding]:
     p = parse_argv(args)
     if p.has("--hard"):
-        where = _Repo(inv, ctx, g).cwd
+        where = Repo(inv, ctx, g).cwd
         yield finding(
-            inv, "git.reset_hard", where, Severity.LOW, evidence=_span(inv, sub, *args),
+            inv, "git.reset_hard", where, Severity.LOW, evidence=span(inv, sub, *args),
             detail=f"uncommitted changes in {where} are lost",
         )  # fmt: skip
 
@@ -215,9 +161,9 @@ def _checkout(
     if sub.value == "checkout" and p.has("-b", "-B", "--orphan") and not forced:
         return
     if forced or (sub.value == "checkout" and _whole_tree(p.operands)):
-        where = _Repo(inv, ctx, g).cwd
+        where = Repo(inv, ctx, g).cwd
         yield finding(
-            inv, "git.reset_hard", where, Severity.LOW, evidence=_span(inv, sub, *args),
+            inv, "git.reset_hard", where, Severity.LOW, evidence=span(inv, sub, *args),
             tags=["discard"], detail=f"uncommitted changes in {where} are discarded",
         )  # fmt: skip
 
@@ -230,9 +176,9 @@ def _restore(
     if staged_only or p.has("-p", "--patch"):
         return
     if _whole_tree(p.operands):
-        where = _Repo(inv, ctx, g).cwd
+        where = Repo(inv, ctx, g).cwd
         yield finding(
-            inv, "git.reset_hard", where, Severity.LOW, evidence=_span(inv, sub, *args),
+            inv, "git.reset_hard", where, Severity.LOW, evidence=span(inv, sub, *args),
             tags=["discard"], detail=f"uncommitted changes in {where} are discarded",
         )  # fmt: skip
 
@@ -244,7 +190,7 @@ def _clean(
     if p.has("-n", "--dry-run", "-h"):
         return
     forces = sum(1 for o in p.opts if o.name in ("-f", "--force"))
-    repo = _Repo(inv, ctx, g)
+    repo = Repo(inv, ctx, g)
     no_require = repo.config.get("clean.requireforce", "").lower() in (
         "false", "no", "off", "0",
     )  # fmt: skip
@@ -268,7 +214,7 @@ def _clean(
         sev = Severity.LOW
     what = "untracked and ignored" if p.has("-x") else "ignored" if p.has("-X") else "untracked"
     yield finding(
-        inv, "git.clean", obj, sev, evidence=_span(inv, sub, *args), tags=tags,
+        inv, "git.clean", obj, sev, evidence=span(inv, sub, *args), tags=tags,
         detail=f"{what} files under {obj} are deleted (not recoverable from git)",
     )  # fmt: skip
 
@@ -286,9 +232,10 @@ def _branch(
         return
     remote = p.has("-r", "--remotes")
     for b in p.operands:
+        tags = branch_tags(b.value if b.known else None)
         yield finding(
-            inv, "git.delete_branch", b.value, Severity.LOW, evidence=_span(inv, sub, b),
-            tags=_tags(b.value if b.known else None) + (["remote-tracking"] if remote else []),
+            inv, "git.delete_branch", b.value, Severity.LOW, evidence=span(inv, sub, b),
+            tags=tags + (["remote-tracking"] if remote else []),
             detail=f"branch {b.value} is deleted even if not merged",
         )  # fmt: skip
 
@@ -304,7 +251,7 @@ def _stash(
         p.operands[1].value if len(p.operands) > 1 else "stash@{0}"
     )  # fmt: skip
     yield finding(
-        inv, "git.stash_drop", which, Severity.LOW, evidence=_span(inv, sub, *args),
+        inv, "git.stash_drop", which, Severity.LOW, evidence=span(inv, sub, *args),
         tags=["all"] if verb.value == "clear" else [],
         detail="every stash is dropped" if which == "all" else f"{which} is dropped",
     )  # fmt: skip
@@ -323,7 +270,7 @@ def _submodule(
         cmd = cmd[1:]
     if cmd:
         text = " ".join(w.value for w in cmd)
-        yield from ctx.recurse_shell(text, inv.target, _span(inv, *cmd))
+        yield from ctx.recurse_shell(text, inv.target, span(inv, *cmd))
 
 
 def _delete_branch(
@@ -331,14 +278,14 @@ def _delete_branch(
 ) -> Iterator[Finding]:
     """git-extras `git delete-branch NAME...`: the local and the origin branch."""
     for b in parse_argv(args).operands:
-        tags = _tags(b.value if b.known else None)
+        tags = branch_tags(b.value if b.known else None)
         yield finding(
-            inv, "git.delete_branch", b.value, Severity.LOW, evidence=_span(inv, sub, b),
+            inv, "git.delete_branch", b.value, Severity.LOW, evidence=span(inv, sub, b),
             tags=tags, detail=f"local branch {b.value} is deleted",
         )  # fmt: skip
         yield finding(
             inv, "git.delete_remote_branch", f"origin/{b.value}", Severity.HIGH,
-            evidence=_span(inv, sub, b), tags=tags, detail=f"branch {b.value} is deleted on origin",
+            evidence=span(inv, sub, b), tags=tags, detail=f"branch {b.value} is deleted on origin",
         )  # fmt: skip
 
 
@@ -349,15 +296,16 @@ def _worktree(
     p = parse_argv(args)
     if len(p.operands) < 2 or p.operands[0].value != "remove" or not p.has("-f", "--force"):
         return
-    path = posixpath.normpath(posixpath.join(_Repo(inv, ctx, g).cwd, p.operands[1].value))
+    path = posixpath.normpath(posixpath.join(Repo(inv, ctx, g).cwd, p.operands[1].value))
     yield finding(
-        inv, "git.reset_hard", path, Severity.LOW, evidence=_span(inv, sub, *args),
+        inv, "git.reset_hard", path, Severity.LOW, evidence=span(inv, sub, *args),
         tags=["discard", "worktree"],
         detail=f"worktree {path} removed with its uncommitted changes",
     )  # fmt: skip
 
 
 _SUBCOMMANDS = {
+    **LOCAL_SUBCOMMANDS,
     "delete-branch": _delete_branch,
     "worktree": _worktree,
     "push": _push,

@@ -63,6 +63,27 @@ FIRING = [
     ("git stash drop", [("git.stash_drop", "stash@{0}", L)]),
     ("git stash drop stash@{2}", [("git.stash_drop", "stash@{2}", L)]),
     ("git stash clear", [("git.stash_drop", "all", L)]),
+    ("git tag -d v1.2", [("git.delete_ref", "v1.2", L)]),
+    ("git tag --delete a b", [("git.delete_ref", "a", L), ("git.delete_ref", "b", L)]),
+    ("git tag -d $OLD", [("git.delete_ref", "$OLD", L)]),
+    ("git update-ref -d refs/tags/v1", [("git.delete_ref", "v1", L)]),
+    ("git update-ref -d refs/heads/main", [("git.delete_branch", "main", L)]),
+    ("git update-ref -m drop -d refs/notes/x", [("git.delete_ref", "refs/notes/x", L)]),
+    ("git reflog expire --expire=now --all", [("git.prune", "/srv/app", H)]),
+    ("git reflog expire --all --expire-unreachable=now", [("git.prune", "/srv/app", H)]),
+    ("git reflog expire --expire all refs/stash", [("git.prune", "/srv/app", H)]),
+    ("git reflog expire --expire=30.minutes.ago --all", [("git.prune", "/srv/app", H)]),
+    ("git gc --prune=now", [("git.prune", "/srv/app", H)]),
+    ("git gc --aggressive --prune=all", [("git.prune", "/srv/app", H)]),
+    ("git -c gc.pruneExpire=now gc", [("git.prune", "/srv/app", H)]),
+    ("git -c gc.reflogExpireUnreachable=now gc", [("git.prune", "/srv/app", H)]),
+    ("git -C sub prune", [("git.prune", "/srv/app/sub", H)]),
+    ("git prune --expire=now", [("git.prune", "/srv/app", H)]),
+    ("git rm -r src", [("git.rm", "/srv/app/src", L)]),
+    ("git rm -rf src/ docs", [("git.rm", "/srv/app/src /srv/app/docs", L)]),
+    ("git rm -q src -r", [("git.rm", "/srv/app/src", L)]),
+    ("git rm -r -- .", [("git.rm", "/srv/app", L)]),
+    ("git rm '*.log'", [("git.rm", "/srv/app/*.log", L)]),
 ]
 
 QUIET = [
@@ -108,6 +129,33 @@ QUIET = [
     "git bisect reset",
     "git reset-file /srv/app/file",
     "git $SUB -f",
+    "git tag",
+    "git tag -l 'v1.*'",
+    "git tag -a v1 -m 'delete -d'",
+    "git tag -f v1",
+    "git update-ref refs/heads/x HEAD",
+    "git reflog",
+    "git reflog show --all",
+    "git reflog expire --all",
+    "git reflog expire --expire=now",
+    "git reflog expire --expire=never --all",
+    "git reflog expire --expire=90.days.ago --all",
+    "git reflog expire -n --expire=now --all",
+    "git gc",
+    "git gc --prune",
+    "git gc --prune=2.weeks.ago",
+    "git gc --no-prune",
+    "git gc --prune=$WHEN",
+    "git prune -n",
+    "git prune --dry-run",
+    "git prune --expire=2.weeks.ago",
+    "git rm x",
+    "git rm -f x",
+    "git rm --cached x",
+    "git rm -r --cached .",
+    "git rm -n -r x",
+    "git rm --dry-run -rf x",
+    "git log --grep=rm",
 ]
 
 
@@ -209,3 +257,16 @@ def test_unknown_plus_refspec_object_drops_the_plus() -> None:
     (f,) = run('git push origin "+$BRANCH"')
     assert (f.object, f.severity) == ("origin/$BRANCH", Severity.HIGH)
     assert "unknown-object" in f.tags
+
+
+def test_new_local_tags() -> None:
+    (f,) = run("git rm -rf src")
+    assert f.tags == {"force"}
+    (g,) = run("git rm '*.log'")
+    assert g.tags == {"pathspec-glob"}
+    (h,) = run("git tag -d $OLD")
+    assert h.tags == {"tag", "unknown-object"}
+    (i,) = run("git update-ref -d refs/heads/main")
+    assert i.tags == {"protected-branch", "update-ref"}
+    (j,) = run("git reflog expire --expire=now --all")
+    assert j.tags == {"reflog"} and j.severity is Severity.HIGH
