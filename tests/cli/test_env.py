@@ -102,7 +102,7 @@ def test_text_output_shows_evidence_lines() -> None:
         "from --hostname; hostname `preprod-api-1` matches `*preprod*` (<built-in default>:"
         in r.stdout
     )
-    assert "from --kube-context; kube_context `kind-dev` matches `re:(^|[^a-z])dev`" in r.stdout
+    assert "from --kube-context; kube_context `kind-dev` matches `re:(^|[^a-z])(dev|" in r.stdout
 
 
 def test_a_host_that_matches_nothing_says_so() -> None:

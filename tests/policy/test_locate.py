@@ -45,6 +45,41 @@ def test_the_default_classifies_the_names_people_use(field: str, value: str, env
     assert classify(Target("x", ((field, value),)), snapshot(), DEFAULT_POLICY).environment == env
 
 
+@pytest.mark.parametrize(
+    ("value", "env"),
+    [
+        # prd and live anywhere in a name: a false "production" only asks more
+        ("prddb1", "production"),
+        ("dbprd1", "production"),
+        ("liveapi", "production"),
+        ("golive", "production"),
+        ("db-prd-1", "production"),
+        # ... except the pre-production forms, which stay staging
+        ("preprod", "staging"),
+        ("preprod-app-1", "staging"),
+        ("preprd-db", "staging"),
+        ("prelive-1", "staging"),
+        ("pre-live-web", "staging"),
+        ("nonprod-ci", "development"),
+        ("non-prd-ci", "development"),
+        # dev and test only as whole words: a false "development" protects nothing
+        ("device-registry", "staging"),
+        ("contest-db", "staging"),
+        ("testimony-api", "staging"),
+        ("latest-build", "staging"),
+        ("dev-box", "development"),
+        ("dev1", "development"),
+        ("app-test", "development"),
+        ("development", "development"),
+        ("testing-2", "development"),
+    ],
+)
+def test_substring_for_production_whole_words_for_development(value: str, env: str) -> None:
+    for field in ("hostname", "kube_context", "db_host"):
+        t = Target("x", ((field, value),))
+        assert classify(t, snapshot(), DEFAULT_POLICY).environment == env, (field, value)
+
+
 def test_evidence_names_field_value_pattern_and_line() -> None:
     ev = classify(Target("kube", (("kube_context", "prod-eu"),)), snapshot(), DEFAULT_POLICY)
     assert (ev.field, ev.value, ev.pattern) == ("kube_context", "prod-eu", "*prod*")
