@@ -2,8 +2,8 @@
 
 Helper modules shared by families (kube, cloud, fs_paths, disk_devices,
 process_severity, k8s_cmd, k8s_verbs, k8s_manifests, git_repo, git_local,
-net_rules, the sql* modules) register nothing and are not listed; they are
-imported by the families that need them.
+net_rules, redis_keys, the sql* modules) register nothing and are not listed;
+they are imported by the families that need them.
 
 `load_for(program)` imports only the families that register `program` (from
 the generated `index`) plus the ones with fallback analyzers, so `guardsh -c`

@@ -88,7 +88,8 @@ ACTIONS: dict[str, str] = {
     "git.rm": "git rm -r (or a quoted glob pathspec): tracked files deleted from the work tree",
     # data stores
     "redis.flush": "FLUSHALL / FLUSHDB",
-    "redis.delete": "DEL / UNLINK",
+    "redis.delete": "DEL / UNLINK / GETDEL, EXPIRE|PEXPIRE <= 0, EXPIREAT|PEXPIREAT in the past",
+    "redis.rename": "RENAME a b: b's value replaced (tag overwrite); RENAMENX (severity none)",
     "redis.config": "CONFIG SET, SHUTDOWN, DEBUG",
     "mongo.drop_database": "db.dropDatabase()",
     "mongo.drop": "db.collection.drop()",

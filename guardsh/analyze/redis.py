@@ -9,7 +9,8 @@ for the lines after it. Keys that cannot be known (`$(redis-cli KEYS ...)`,
 `--scan | xargs redis-cli del`) make a DEL high: they come from a pattern.
 
 Read-only commands (GET, KEYS, SCAN, INFO, MONITOR, --scan, --bigkeys, ...)
-produce nothing. Names are case-insensitive, as redis reads them.
+produce nothing. Names are case-insensitive, as redis reads them. Key-level
+commands (DEL, EXPIRE with a time that has passed, RENAME) are redis_keys'.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ import shlex
 from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
+from guardsh.analyze.redis_keys import (
+    EXPIRES,
+    RENAMES,
+    Hit,
+    delete_hits,
+    expire_hits,
+    rename_hits,
+)
 from guardsh.analyze.registry import Context, analyzer, finding
 from guardsh.model import Finding, Invocation, Severity, Span, Target, Word
 from guardsh.parse.argv import Parsed, parse_argv
@@ -46,6 +55,7 @@ _MODES = (
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 _LUA_CALL = re.compile(r"""redis\.p?call\s*\(\s*(['"])(\w+)\1""", re.IGNORECASE)
 _LUA_STR = re.compile(r"""^\s*(['"])(.*)\1\s*$""")
+_LUA_INT = re.compile(r"^-?\d+$")
 
 # DEBUG subcommands that only read.
 _DEBUG_QUIET = frozenset(
@@ -57,20 +67,13 @@ _CLUSTER_CMDS = frozenset(
 )
 _CLUSTER_TOOL = frozenset({"del-node", "fix", "reshard", "rebalance", "import", "set-timeout"})
 
-# (action, object, severity, tags, detail) before it becomes a Finding.
-_Hit = tuple[str, str, Severity, frozenset[str], str]
-
 
 def _cmd_text(words: Sequence[Word]) -> str:
     text = " ".join(w.value for w in words)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _keys_unknown(keys: Sequence[Word]) -> bool:
-    return any(not w.known or w.glob for w in keys)
-
-
-def classify(words: Sequence[Word], db: str, *, from_xargs: bool = False) -> Iterator[_Hit]:
+def classify(words: Sequence[Word], db: str, *, from_xargs: bool = False) -> Iterator[Hit]:
     """What one redis command does to the data; nothing for reads and writes."""
     if not words:
         return
@@ -88,18 +91,11 @@ def classify(words: Sequence[Word], db: str, *, from_xargs: bool = False) -> Ite
             tags.add(sub.lower())
         yield ("redis.flush", f"db {db}", HIGH, frozenset(tags), text)
     elif name in ("DEL", "UNLINK", "GETDEL"):
-        keys = args
-        if _keys_unknown(keys) or (not keys and from_xargs):
-            raw = " ".join(w.value for w in keys) or "keys from stdin"
-            yield (
-                "redis.delete",
-                raw,
-                HIGH,
-                frozenset({"pattern", "unknown-object"}),
-                f"{name} of keys from a pattern/unknown: {text}",
-            )
-        elif keys:
-            yield ("redis.delete", " ".join(w.value for w in keys), LOW, frozenset(), text)
+        yield from delete_hits(name, args, text, from_xargs=from_xargs)
+    elif name in EXPIRES:
+        yield from expire_hits(name, args, text, from_xargs=from_xargs)
+    elif name in RENAMES:
+        yield from rename_hits(name, args, text)
     elif name == "MIGRATE" and not any(w.value.upper() == "COPY" for w in args):
         key = args[2].value if len(args) > 2 and args[2].value else "keys"
         yield ("redis.delete", key, LOW, frozenset({"migrate"}), text)
@@ -169,15 +165,17 @@ def _lua_args(script: str, pos: int) -> list[Word]:
             arg = script[start:i].strip()
             if arg:
                 lit = _LUA_STR.match(arg)
-                # KEYS[1], ARGV[1], a local, a nested call: not known here
-                out.append(Word(lit.group(2)) if lit else Word(arg, known=False))
+                # string and integer literals are known; KEYS[1], ARGV[1], a local,
+                # a nested call are not
+                known = lit.group(2) if lit else arg if _LUA_INT.match(arg) else None
+                out.append(Word(known) if known is not None else Word(arg, known=False))
             start = i + 1
             if c == ")":
                 break
     return out
 
 
-def lua(script: str, db: str) -> Iterator[_Hit]:
+def lua(script: str, db: str) -> Iterator[Hit]:
     """Redis commands named by `redis.call('X', ...)` in a Lua script."""
     calls = list(_LUA_CALL.finditer(script))
     reads_keys = any(m.group(2).upper() in ("KEYS", "SCAN") for m in calls)
@@ -304,7 +302,7 @@ def redis_cli(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     extra = {"repeat"} if repeat is not None else set()
     from_xargs = "xargs" in inv.via
 
-    def emit(hits: Iterator[_Hit], evidence: Span, t: Target = tgt) -> Iterator[Finding]:
+    def emit(hits: Iterator[Hit], evidence: Span, t: Target = tgt) -> Iterator[Finding]:
         for action, obj, sev, tags, detail in hits:
             yield finding(
                 inv, action, obj, sev, evidence=evidence, tags=tags | extra, detail=detail, target=t

@@ -89,6 +89,21 @@ FIRING = [
     ("valkey-cli FLUSHALL", [("redis.flush", "all databases", H)]),
     ("redis-cli --cluster call 10.0.0.1:7000 FLUSHALL", [("redis.flush", "all databases", H)]),
     ("redis-cli --cluster del-node 10.0.0.1:7000 abc", [("redis.config", "cluster del-node", L)]),
+    ("redis-cli EXPIRE k 0", [("redis.delete", "k", L)]),
+    ("redis-cli expire k -1", [("redis.delete", "k", L)]),
+    ("redis-cli PEXPIRE k 0 NX", [("redis.delete", "k", L)]),
+    ("redis-cli EXPIRE k -5 lt", [("redis.delete", "k", L)]),
+    ("redis-cli -n 4 EXPIRE k -100", [("redis.delete", "k", L)]),
+    ("redis-cli EXPIREAT k 0", [("redis.delete", "k", L)]),
+    ("redis-cli expireat k 999999999", [("redis.delete", "k", L)]),
+    ("redis-cli EXPIREAT k 1700000000", [("redis.delete", "k", L)]),
+    ("redis-cli PEXPIREAT k 1600000000000", [("redis.delete", "k", L)]),
+    ("redis-cli EXPIRE $K 0", [("redis.delete", "$K", H)]),
+    ("redis-cli EVAL \"redis.call('expire', KEYS[1], 0)\" 1 k", [("redis.delete", "KEYS[1]", H)]),
+    ("redis-cli RENAME a b", [("redis.rename", "b", L)]),
+    ("redis-cli rename sess:new sess:live", [("redis.rename", "sess:live", L)]),
+    ("redis-cli RENAME a $B", [("redis.rename", "$B", L)]),
+    ("redis-cli RENAMENX a b", [("redis.rename", "b", N)]),
 ]
 
 QUIET = [
@@ -112,6 +127,24 @@ QUIET = [
     "redis-cli ls",
     "redis-cli MIGRATE h 6379 k 0 5000 COPY",
     "redis-cli EVAL \"return redis.call('GET', KEYS[1])\" 1 k",
+    "redis-cli EXPIRE k 60",
+    "redis-cli PEXPIRE k 1500 XX",
+    "redis-cli EXPIRE k $TTL",
+    "redis-cli EXPIRE k 1.5",
+    "redis-cli EXPIRE k +0",
+    "redis-cli EXPIRE k 00",
+    "redis-cli EXPIRE k 0 GT",
+    "redis-cli EXPIRE k",
+    "redis-cli EXPIREAT k 1900000000",
+    "redis-cli PEXPIREAT k 1900000000000",
+    "redis-cli EVAL \"redis.call('expire', KEYS[1], 3600)\" 1 k",
+    "redis-cli TTL k",
+    "redis-cli PTTL k",
+    "redis-cli PERSIST k",
+    "redis-cli EXISTS k",
+    "redis-cli EXPIRETIME k",
+    "redis-cli RENAME a",
+    "redis-cli GET RENAME",
 ]
 
 
@@ -270,3 +303,14 @@ def test_split_line_and_resp_helpers() -> None:
 def test_unknown_uri_is_not_guessed_local() -> None:
     (f,) = run("redis-cli -u $REDIS_URL FLUSHALL")
     assert (f.target.get("db_host"), f.target.get("hostname")) == ("$REDIS_URL", None)
+
+
+def test_expire_and_rename_tags() -> None:
+    (f,) = run("redis-cli EXPIRE k 0")
+    assert f.tags == {"expire"}
+    (g,) = run("redis-cli EXPIRE $K 0")
+    assert g.tags == {"expire", "pattern", "unknown-object"}
+    (h,) = run("redis-cli RENAME a b")
+    assert h.tags == {"rename", "overwrite"}
+    (i,) = run("redis-cli RENAMENX a b")
+    assert i.tags == {"rename", "nx"}

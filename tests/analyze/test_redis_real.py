@@ -100,3 +100,22 @@ def test_real_reads_stay_quiet(seeded: RedisServer) -> None:
         result = check(line)
         assert result["findings"] == [], line
         assert result["exit"] == 0, line
+
+
+def test_expire_in_the_past_deletes_like_del_and_rename_overwrites(seeded: RedisServer) -> None:
+    port = seeded.port
+    for line in (f"redis-cli -p {port} EXPIRE k 0", f"redis-cli -p {port} EXPIREAT sess:1 1"):
+        f = only(check(line), "redis.delete")
+        assert (f["severity"], "expire" in f["tags"]) == ("low", True), line
+        bash(line)  # for real: the key is gone at once
+    assert seeded.cli("EXISTS", "k", "sess:1") == "0"
+    later = f"redis-cli -p {port} EXPIRE sess:2 60"
+    assert check(later)["findings"] == []
+    bash(later)
+    assert seeded.cli("EXISTS", "sess:2") == "1"
+    seeded.cli("SET", "k", "old")
+    rename = f"redis-cli -p {port} RENAME sess:2 k"
+    f = only(check(rename), "redis.rename")
+    assert (f["object"], f["severity"]) == ("k", "low")
+    bash(rename)  # for real: k's old value is gone
+    assert seeded.cli("GET", "k") == "b"
