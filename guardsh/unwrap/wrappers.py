@@ -11,8 +11,9 @@ an escape or opaque. Remote wrappers (ssh, kubectl exec, docker exec) live in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from guardsh.model import Target, Word
 from guardsh.parse.argv import parse_argv
@@ -75,55 +76,40 @@ def _after(parsed_rest: Sequence[Word], via: str, **kw: object) -> list[Peel] | 
     return [Peel(via=via, argv=tuple(parsed_rest), **kw)]  # type: ignore[arg-type]
 
 
+_SUDO_SHORT = "ughpCDrtTUa"
+_SUDO_LONG = frozenset(
+    {"user", "group", "host", "prompt", "close-from", "chdir", "role", "type",
+     "command-timeout", "other-user", "auth-type", "login-class", "chroot"}
+)  # fmt: skip
+# What a login shell still expands in a word sudo -i/-s escaped: `$NAME`, `$1`, `$$`, `$-`.
+_SHELL_PARAM = re.compile(r"\$[A-Za-z0-9_$-]")
+
+
+def _login_shell_words(words: Sequence[Word]) -> Argv:
+    """`sudo -i|-s CMD ARGS`: sudo backslash-escapes every character of each
+    word but letters, digits, `_`, `-` and `$`, and runs `SHELL -c` on the
+    words joined: the words stay words, and only a `$NAME` in them is expanded
+    again, by the target user's shell (whose variables are not known here)."""
+    return tuple(
+        replace(w, known=False) if w.known and _SHELL_PARAM.search(w.value) else w for w in words
+    )
+
+
 @peeler("sudo")
 def sudo(argv: Argv) -> list[Peel] | None:
     p = parse_argv(
         argv[1:],
-        short_value="ughpCDrtTUa",
-        long_value={
-            "user",
-            "group",
-            "host",
-            "prompt",
-            "close-from",
-            "chdir",
-            "role",
-            "type",
-            "command-timeout",
-            "other-user",
-            "auth-type",
-            "login-class",
-            "chroot",
-        },
+        short_value=_SUDO_SHORT,
+        long_value=_SUDO_LONG,
         stop_at_operand=True,
     )
-    if (
-        p.has(
-            "-l",
-            "--list",
-            "-v",
-            "--validate",
-            "-k",
-            "--reset-timestamp",
-            "-K",
-            "--remove-timestamp",
-            "-V",
-            "--version",
-            "-h",
-            "--help",
-            "-e",
-            "--edit",
-        )
-        and not p.rest
-    ):
-        return None
     env, rest = _split_assignments(p.rest)
+    if not rest:
+        return None  # `sudo -l`, `sudo -v`, or an interactive shell: the shell analyzer's escape
     user_word = p.value("-u", "--user")
     user = user_word.value if user_word is not None else "root"
     if p.has("-i", "--login", "-s", "--shell"):
-        if not rest:
-            return None  # an interactive root shell: the shell analyzer's escape
-        return [Peel(via="sudo", text=rest, user=user, env=env)]
+        rest = _login_shell_words(rest)
     return _after(rest, "sudo", user=user, env=env)
 
 

@@ -188,3 +188,42 @@ def test_multi_call_binaries_run_their_applet() -> None:
     assert progs("busybox rm -rf /x") == [("rm", ["-rf", "/x"])]
     assert progs("toybox rm /x") == [("rm", ["/x"])]
     assert progs("busybox sh -c 'rm /x'") == [("rm", ["/x"])]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "sudo -iu postgres psql -c 'DROP DATABASE app'",
+        "sudo -i -u postgres psql -c 'DROP DATABASE app'",
+        "sudo -u postgres -i psql -c 'DROP DATABASE app'",
+        "sudo --login --user=postgres psql -c 'DROP DATABASE app'",
+        "sudo -su postgres psql -c 'DROP DATABASE app'",
+    ],
+)
+def test_sudo_login_shell_keeps_the_words(line: str) -> None:
+    """sudo -i/-s escapes each word for the login shell's `-c`: words stay words."""
+    inv = invocations(line)[-1]
+    assert (inv.program, [w.value for w in inv.args]) == ("psql", ["-c", "DROP DATABASE app"])
+    assert inv.user == "postgres" and inv.via == ("sudo",)
+    assert all(w.known for w in inv.args)
+
+
+def test_sudo_login_shell_command_is_peeled_again() -> None:
+    assert progs("sudo -i bash -c 'rm -rf /x'")[-1] == ("rm", ["-rf", "/x"])
+    inv = invocations("sudo -i psql -c 'DELETE FROM t'")[-1]
+    assert [w.value for w in inv.args] == ["-c", "DELETE FROM t"] and inv.user == "root"
+
+
+def test_sudo_login_shell_expands_dollar_names_again() -> None:
+    """Only `$NAME` survives sudo's escaping, and the target user's shell expands it."""
+    inv = invocations("sudo -i psql -c 'DROP TABLE $T'", variables={"T": "mine"})[-1]
+    assert inv.args[-1].value == "DROP TABLE $T" and not inv.args[-1].known
+    plain = invocations("sudo psql -c 'DROP TABLE $T'")[-1]  # no shell in between
+    assert plain.args[-1].known
+    escaped = invocations("sudo -s psql -c 'SELECT ${x} $(y) $'")[-1]  # `$\{`, `$\(`: literal
+    assert escaped.args[-1].known
+
+
+def test_sudo_without_a_command_runs_nothing_inside() -> None:
+    for line in ("sudo -i", "sudo -s", "sudo -u postgres -i", "sudo -l"):
+        assert [p for p, _ in progs(line)] == ["sudo"], line
