@@ -94,6 +94,7 @@ def sudo(inv: Invocation, ctx: Context) -> Iterator[Finding]:
         short_value="ughpCDrtTUa",
         long_value={"user", "group", "host", "prompt", "chdir", "role", "type"},
         stop_at_operand=True,
+        assignments=True,  # `sudo PGHOST=h -i`: NAME=VALUE words sit among the options
     )
     if p.rest:
         return

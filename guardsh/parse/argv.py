@@ -26,6 +26,7 @@ class Parsed:
     opts: tuple[Opt, ...]
     operands: tuple[Word, ...]
     rest: tuple[Word, ...] = ()  # words after the first operand when stop_at_operand
+    assigns: tuple[Word, ...] = ()  # NAME=VALUE words among the options (`assignments`)
 
     def has(self, *names: str) -> bool:
         return any(o.name in names for o in self.opts)
@@ -49,6 +50,7 @@ def parse_argv(
     long_value: Iterable[str] = (),
     stop_at_operand: bool = False,
     single_dash_long: bool = False,
+    assignments: bool = False,
 ) -> Parsed:
     """Split `args` (without argv[0]) into options and operands.
 
@@ -59,10 +61,14 @@ def parse_argv(
     the operand and everything after it go to `rest` (operands holds it too).
     single_dash_long: `-name value` style (find, terraform): `-x` words are
     long names; a name in long_value takes the next word.
+    assignments: a word with `=` in operand position (not starting with `/` or
+    `=`) sets the command's environment and option parsing goes on, as sudo
+    reads `sudo PGHOST=h -u postgres psql`; after `--` it is an operand.
     """
     long_value = frozenset(long_value)
     opts: list[Opt] = []
     operands: list[Word] = []
+    assigns: list[Word] = []
     i = 0
     n = len(args)
     while i < n:
@@ -71,7 +77,7 @@ def parse_argv(
         if t == "--" and w.known:
             operands.extend(args[i + 1 :])
             if stop_at_operand:
-                return Parsed(tuple(opts), tuple(operands), tuple(args[i + 1 :]))
+                return Parsed(tuple(opts), tuple(operands), tuple(args[i + 1 :]), tuple(assigns))
             break
         if t.startswith("--") and len(t) > 2 and w.known:
             name, eq, val = t[2:].partition("=")
@@ -113,9 +119,13 @@ def parse_argv(
                 j += 1
             i += 1
             continue
+        if assignments and "=" in t and not t.startswith(("/", "=")):
+            assigns.append(w)
+            i += 1
+            continue
         operands.append(w)
         if stop_at_operand:
             operands.extend(args[i + 1 :])
-            return Parsed(tuple(opts), tuple(operands), tuple(args[i:]))
+            return Parsed(tuple(opts), tuple(operands), tuple(args[i:]), tuple(assigns))
         i += 1
-    return Parsed(tuple(opts), tuple(operands))
+    return Parsed(tuple(opts), tuple(operands), (), tuple(assigns))

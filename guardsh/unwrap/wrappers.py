@@ -57,7 +57,7 @@ def peeler(*names: str) -> Callable[[Peeler], Peeler]:
 
 
 def _split_assignments(words: Sequence[Word]) -> tuple[tuple[tuple[str, str], ...], Argv]:
-    """Leading NAME=VALUE words (env, sudo) and the argv after them."""
+    """Leading NAME=VALUE words (env) and the argv after them."""
     env: list[tuple[str, str]] = []
     i = 0
     while i < len(words):
@@ -102,8 +102,10 @@ def sudo(argv: Argv) -> list[Peel] | None:
         short_value=_SUDO_SHORT,
         long_value=_SUDO_LONG,
         stop_at_operand=True,
+        assignments=True,
     )
-    env, rest = _split_assignments(p.rest)
+    env = tuple((k, v) for w in p.assigns if w.known for k, _, v in [w.value.partition("=")])
+    rest = p.rest
     if not rest:
         return None  # `sudo -l`, `sudo -v`, or an interactive shell: the shell analyzer's escape
     user_word = p.value("-u", "--user")

@@ -225,5 +225,34 @@ def test_sudo_login_shell_expands_dollar_names_again() -> None:
 
 
 def test_sudo_without_a_command_runs_nothing_inside() -> None:
-    for line in ("sudo -i", "sudo -s", "sudo -u postgres -i", "sudo -l"):
+    for line in ("sudo -i", "sudo -s", "sudo -u postgres -i", "sudo PGHOST=x -i", "sudo -l"):
         assert [p for p, _ in progs(line)] == ["sudo"], line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "sudo PGHOST=prod-pg -u postgres psql",
+        "sudo -u postgres PGHOST=prod-pg psql",
+        "sudo -E PGHOST=prod-pg -u postgres -- psql",
+        "sudo PGHOST=prod-pg -i -u postgres psql",
+    ],
+)
+def test_sudo_reads_assignments_among_its_options(line: str) -> None:
+    inv = invocations(line)[-1]
+    assert (inv.program, inv.user, inv.env) == ("psql", "postgres", (("PGHOST", "prod-pg"),))
+
+
+def test_sudo_options_end_at_double_dash() -> None:
+    """After `--` a NAME=VALUE word is the command sudo looks for, not an assignment."""
+    assert progs("sudo -- A=b rm -rf /x") == [("A=b", ["rm", "-rf", "/x"])]
+    assert progs("sudo /opt/a=b/run x")[-1] == ("run", ["x"])  # a path, not an assignment
+
+
+def test_env_and_doas_forms_keep_their_environment() -> None:
+    inv = invocations("env -i PGHOST=prod-pg psql")[-1]
+    assert (inv.program, inv.env) == ("psql", (("PGHOST", "prod-pg"),))
+    inv = invocations("sudo --preserve-env=PGHOST -u postgres psql")[-1]
+    assert (inv.program, inv.user) == ("psql", "postgres")
+    inv = invocations("doas -u postgres psql")[-1]
+    assert (inv.program, inv.user) == ("psql", "postgres")
