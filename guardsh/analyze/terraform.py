@@ -15,6 +15,12 @@ Anti-pattern / best practice:
 `terraform.workspace_switch` naming the new workspace (as `kubectl config
 use-context` is), so `terraform workspace select prod && terraform destroy`
 shows `prod` on the line even though the destroy reads the old file.
+
+A subcommand not known statically (`terraform $CMD`, `terragrunt run-all
+"$VERB"`), or the operation of `state`/`workspace` (`terraform state $OP
+addr`), is `shell.opaque` in the workspace, so a production workspace asks.
+With `-help` or `-version` anywhere it stays quiet, unknown subcommand or
+not: terraform then prints help or its version and runs nothing.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ _NON_INTERACTIVE = frozenset({"terragrunt-non-interactive", "non-interactive"})
 _ALL = frozenset({"all", "terragrunt-all"})
 _HELP = frozenset({"help", "h", "version", "v"})
 _RUN_ALL = {"run-all": "", "destroy-all": "destroy", "apply-all": "apply"}
+_DECIDING_OP = frozenset({"state", "workspace"})  # their first operand picks read or write
 
 
 def _flag(p: Parsed, name: str) -> bool:
@@ -174,15 +181,37 @@ def _parse(args: Iterable[Word]) -> Parsed:
     return Parsed(tuple(opts), tuple(operands))
 
 
+def _opaque(
+    inv: Invocation, ctx: Context, p: Parsed, at: int, tags: tuple[str, ...]
+) -> list[Finding]:
+    """The subcommand (`at` 0) or its operation (`at` 1) is not known statically."""
+    target, ttags = _target(inv, ctx, p)
+    ops, word = p.operands, p.operands[at]
+    if at and ops[0].value == "workspace" and len(ops) > 2:  # `workspace $OP prod`: prod
+        target = target.with_fields(terraform_workspace=ops[2].value)
+    where = " ".join([inv.program, *(w.value for w in ops[:at])])
+    auto = ("auto-approve",) if _flag(p, "auto-approve") else ()
+    evidence = word.span if word.span.end > word.span.start else inv.span
+    all_tags = ("unknown-object", *auto, *tags, *ttags)
+    detail = f"{where}: the {'operation' if at else 'subcommand'} is not known statically"
+    return [
+        finding(inv, "shell.opaque", word.value, LOW, evidence=evidence, tags=all_tags,
+                detail=detail, target=target)
+    ]  # fmt: skip
+
+
 def _analyze(
     inv: Invocation, ctx: Context, args: list[Word], tags: tuple[str, ...]
 ) -> list[Finding]:
     p = _parse(args)
-    if not p.operands or not p.operands[0].known:
+    if not p.operands or any(o.name.lstrip("-") in _HELP for o in p.opts):
         return []
-    if any(o.name.lstrip("-") in _HELP for o in p.opts):
-        return []
-    sub, ops = p.operands[0].value, list(p.operands[1:])
+    head, ops = p.operands[0], list(p.operands[1:])
+    if not head.known:
+        return _opaque(inv, ctx, p, 0, tags)
+    if head.value in _DECIDING_OP and ops and not ops[0].known:
+        return _opaque(inv, ctx, p, 1, tags)
+    sub = head.value
     extra = _extra_args(inv, ctx, sub)
     if extra:
         p = _parse([*args, *extra])
@@ -227,8 +256,11 @@ def terragrunt(inv: Invocation, ctx: Context) -> list[Finding]:
         idx = next(i for i, w in enumerate(args) if w is head)
         rest = args[idx + 1 :]
         fan_out = head.value != "run" or any(o.name.lstrip("-") in _ALL for o in p.opts)
-        if head.value == "stack":
-            rest = rest[1:] if rest and rest[0].value == "run" else []
+        if head.value == "stack":  # `stack run X`; an unknown `stack $OP` may be a run
+            if rest and rest[0].value == "run":
+                rest = rest[1:]
+            elif not rest or rest[0].known:
+                rest = []
         if _RUN_ALL.get(head.value):
             rest = [Word(_RUN_ALL[head.value], head.span), *rest]
         args = [

@@ -127,7 +127,10 @@ def test_fires(line: str, action: str, severity: Severity) -> None:
         "terragrunt run-all plan",
         "terragrunt run --all plan",
         "terraform",
-        "terraform $SUBCOMMAND",
+        "terraform $SUBCOMMAND -help",
+        "terraform $SUBCOMMAND -version",
+        "terraform plan -var x=$V",
+        "terraform state list $ADDR",
     ],
 )
 def test_quiet(line: str) -> None:
@@ -257,3 +260,44 @@ def test_terragrunt_run_without_all_is_one_module() -> None:
 def test_tf_cli_args_from_snapshot() -> None:
     f = one("terraform destroy", variables={"TF_CLI_ARGS": "-auto-approve"})
     assert "auto-approve" in f.tags
+
+
+@pytest.mark.parametrize(
+    ("line", "obj", "detail"),
+    [
+        ("terraform $CMD", "$CMD", "terraform: the subcommand"),
+        ('tofu "$VERB" -auto-approve', "$VERB", "tofu: the subcommand"),
+        ("terraform state $OP aws_instance.web", "$OP", "terraform state: the operation"),
+        ("terraform workspace $OP", "$OP", "terraform workspace: the operation"),
+        ("terragrunt $CMD", "$CMD", "terragrunt: the subcommand"),
+        ("terragrunt run -- $CMD", "$CMD", "terragrunt: the subcommand"),
+        ("terragrunt stack $OP", "$OP", "terragrunt: the subcommand"),
+    ],
+)
+def test_unknown_subcommand_is_opaque_in_the_workspace(line: str, obj: str, detail: str) -> None:
+    f = one(line, files={"/srv/infra/.terraform/environment": "prod"})
+    assert (f.action, f.object, f.severity) == ("shell.opaque", obj, LOW)
+    assert f.detail.startswith(detail)
+    assert "unknown-object" in f.tags
+    assert f.target.kind == "terraform"
+    assert f.target.get("terraform_workspace") == "prod"
+    assert f.evidence.text(line).strip('"') == obj  # the card marks the unknown word
+
+
+def test_unknown_subcommand_keeps_the_flags_that_matter() -> None:
+    f = one('terraform -chdir=envs/prod "$VERB" -auto-approve')
+    assert f.target.get("terraform_dir") == "/srv/infra/envs/prod"
+    assert "auto-approve" in f.tags
+    f = one("terragrunt run-all $CMD --terragrunt-non-interactive")
+    assert {"run-all", "no-prompt"} <= f.tags
+    assert f.severity == LOW  # opaque stays low: the policy decides what it asks
+
+
+def test_unknown_workspace_operation_acts_on_the_named_workspace() -> None:
+    f = one("terraform workspace $OP prod")
+    assert f.target.get("terraform_workspace") == "prod"
+
+
+def test_unknown_subcommand_with_help_reads_nothing() -> None:
+    assert run("terraform $CMD -help") == []
+    assert run.reads == []  # type: ignore[attr-defined]
