@@ -10,6 +10,13 @@ Anti-pattern / best practice:
   aws ec2 terminate-instances --dry-run ...     -> nothing (a dry run)
 
 `aws ssm send-command` is analyzed as shell text on the instances it names.
+
+An operation not known statically (`aws --profile prod ec2 $ACTION ...`) is
+`shell.opaque` in that account. A service not known statically is opaque
+only where the operation's meaning depends on it (`aws $SVC rm ...`);
+otherwise the operation's own prefix decides (`aws $SVC describe-x` is
+quiet, `aws $SVC delete-x` a deletion), and the words after it are read as
+a call too, in case the unknown word was options (`aws $OPTS s3 rm ...`).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from guardsh.analyze.cloud import (
     joined,
     last,
     one,
+    opaque,
     read_local,
     remote,
     split_args,
@@ -87,6 +95,8 @@ _OBJ_EXACT = wordset(
     " repository group cache-cluster"
 )
 _NOT_OBJ = wordset("profile region output query endpoint-url color ca-bundle")
+_SERVICE_DECIDES = wordset("rm rb mv cp sync send-command")  # s3 and ssm verbs
+_AWS_LOCAL = wordset("configure help history")  # the CLI itself
 _ZERO_OPTS = ("desired-count", "desired-capacity", "max-size", "reserved-concurrent-executions")
 
 
@@ -213,16 +223,24 @@ def _ssm(inv: Invocation, ctx: Context, opts: Opts) -> list[Finding]:
     return remote(inv, ctx, cmds, target)
 
 
-@analyzer("aws")
-def aws(inv: Invocation, ctx: Context) -> list[Finding]:
-    opts, ops = split_args(inv.args, _AWS_FLAGS)
-    if len(ops) < 2 or not ops[0].known or not ops[1].known:
+def _unknown(ops: list[Word]) -> int | None:
+    """Where the unknown word is that decides what the call does."""
+    if ops and not ops[0].known:
+        if len(ops) < 2 or not ops[1].known or ops[1].value in _SERVICE_DECIDES:
+            return 0
+    elif len(ops) > 1 and not ops[1].known and ops[0].value not in _AWS_LOCAL:
+        return 1
+    return None
+
+
+def _call(inv: Invocation, ctx: Context, ops: list[Word], opts: Opts) -> list[Finding]:
+    """SERVICE OPERATION ARGS..."""
+    unknown = _unknown(ops)
+    if unknown is not None:
+        return opaque(inv, ops, unknown, _aws_target(inv, ctx, opts))
+    if len(ops) < 2 or not ops[1].known:
         return []
     service, op = ops[0].value, ops[1].value
-    if any(w.value == "help" for w in ops[1:]) or "generate-cli-skeleton" in opts:
-        return []
-    if "dryrun" in opts or ("dry-run" in opts and "no-dry-run" not in opts):
-        return []
     if service == "s3":
         tags = ("force",) if "force" in opts else ()
         hits = store(op, ops[2:], "s3://", "recursive" in opts, tags, "delete" in opts)
@@ -231,3 +249,16 @@ def aws(inv: Invocation, ctx: Context) -> list[Finding]:
     else:
         hits = _aws_api(inv, ctx, service, op, opts)
     return emit(inv, ctx, hits, lambda: _aws_target(inv, ctx, opts))
+
+
+@analyzer("aws")
+def aws(inv: Invocation, ctx: Context) -> list[Finding]:
+    opts, ops = split_args(inv.args, _AWS_FLAGS)
+    if any(w.value == "help" for w in ops[1:]) or "generate-cli-skeleton" in opts:
+        return []
+    if "dryrun" in opts or ("dry-run" in opts and "no-dry-run" not in opts):
+        return []
+    found = _call(inv, ctx, ops, opts)
+    if not found and len(ops) > 2 and not ops[0].known:  # `aws $OPTS ec2 terminate-...`
+        found = _call(inv, ctx, ops[1:], opts)
+    return found

@@ -12,6 +12,9 @@ Anti-pattern / best practice:
 `az account set` changes what later commands hit: a low
 `cloud.context_switch` naming the new subscription. `az vm run-command
 invoke --scripts` is analyzed as shell text on that VM.
+
+With no known verb, an unknown group or verb (`az vm $OP -n x`) is
+`shell.opaque` in the subscription (see `cloud.unknown_verb`).
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ from guardsh.analyze.cloud import (
     env,
     joined,
     last,
+    opaque,
     read_local,
     remote,
     split_args,
+    unknown_verb,
     verb_at,
     wordset,
 )
@@ -92,11 +97,12 @@ def _az_object(groups: list[str], opts: Opts) -> tuple[str | None, Tags]:
 def az(inv: Invocation, ctx: Context) -> list[Finding]:
     opts, ops = split_args(inv.args, _AZ_FLAGS)
     i = verb_at(ops, 1, lambda v: v in _AZ_VERBS or v.startswith(("show-", "list-", "get-")))
-    if i is None or "help" in opts or "h" in opts:
+    if "help" in opts or "h" in opts or (ops and ops[0].value in _AZ_LOCAL):
         return []
+    if i is None:
+        j = unknown_verb(ops, 1)
+        return [] if j is None else opaque(inv, ops, j, _az_target(inv, ctx, opts))
     groups, verb = [w.value for w in ops[:i]], ops[i].value
-    if groups[0] in _AZ_LOCAL:
-        return []
     obj, unknown = _az_object(groups, opts)
     tags = ("no-prompt",) * ("yes" in opts or "y" in opts) + unknown
     what = "az " + " ".join([*groups, verb])

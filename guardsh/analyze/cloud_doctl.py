@@ -5,6 +5,10 @@ The context comes from `--context`, DIGITALOCEAN_CONTEXT or the doctl config
 file. `doctl auth switch` changes what later commands hit: a low
 `cloud.context_switch` naming the new context.
 
+With no known verb, an unknown group or verb (`doctl compute droplet "$V" 1`)
+is `shell.opaque` in the context (see `cloud.unknown_verb`); `doctl auth`
+only handles local credentials, so an unknown word after it is quiet.
+
 Anti-pattern / best practice:
   doctl compute droplet delete web-1 --force    -> cloud.delete high
   doctl compute droplet list                    -> nothing (read-only)
@@ -27,12 +31,14 @@ from guardsh.analyze.cloud import (
     emit,
     env,
     joined,
+    opaque,
     read_local,
+    unknown_verb,
     verb_at,
     wordset,
 )
 from guardsh.analyze.registry import Context, analyzer, finding
-from guardsh.model import Finding, Invocation, Target
+from guardsh.model import Finding, Invocation, Target, Word
 from guardsh.parse.argv import parse_argv
 
 _DOCTL_CONTEXT = re.compile(r"^context:\s*(\S+)", re.M)
@@ -50,6 +56,17 @@ _DOCTL_READ = wordset("list ls l get g create c cfg save init switch")
 _DOCTL_VERBS = _DOCTL_DELETE | _DOCTL_STOP | _DOCTL_REBUILD | _DOCTL_MODIFY | _DOCTL_READ
 _DOCTL_DEEP = wordset("compute kubernetes k k8s monitoring serverless sls 1-click")
 _DOCTL_LOW_GROUPS = wordset("user u pool p ssh-key tag certificate firewall fw")
+_DOCTL_NEUTRAL = wordset("logs connection backups rs")  # an unknown word after them is a name
+
+
+def _doctl_target(inv: Invocation, ctx: Context, context: Word | None) -> Target:
+    """--context, else DIGITALOCEAN_CONTEXT, else the doctl config file's."""
+    name = context.value if context is not None else env(inv, ctx, "DIGITALOCEAN_CONTEXT")
+    if name is None:
+        conf = read_local(inv, ctx, posixpath.join(ctx.snapshot.home, ".config/doctl/config.yaml"))
+        m = _DOCTL_CONTEXT.search(conf or "")
+        name = m.group(1).strip("\"'") if m else "default"
+    return cloud_target(inv, "digitalocean", do_context=name)
 
 
 @analyzer("doctl")
@@ -60,11 +77,12 @@ def doctl(inv: Invocation, ctx: Context) -> list[Finding]:
     ops = list(p.operands)
     if p.has("--help", "-h") or not ops:
         return []
+    context = p.value("--context")
     i = verb_at(ops, 2 if ops[0].value in _DOCTL_DEEP else 1, _DOCTL_VERBS.__contains__)
     if i is None:
-        return []
+        j = None if ops[0].value == "auth" else unknown_verb(ops, 1, _DOCTL_NEUTRAL)
+        return [] if j is None else opaque(inv, ops, j, _doctl_target(inv, ctx, context))
     groups, verb = [w.value for w in ops[:i]], ops[i].value
-    context = p.value("--context")
     if groups == ["auth"]:  # only `auth switch` matters: the rest is local credentials
         if verb != "switch" or context is None:
             return []
@@ -83,15 +101,4 @@ def doctl(inv: Invocation, ctx: Context) -> list[Finding]:
         hits = [Hit(MODIFY, obj, HIGH, (*tags, "rebuild"), what)]
     elif verb in _DOCTL_MODIFY:
         hits = [Hit(MODIFY, obj, LOW, tags, what)]
-
-    def where_() -> Target:
-        name = context.value if context is not None else env(inv, ctx, "DIGITALOCEAN_CONTEXT")
-        if name is None:
-            conf = read_local(
-                inv, ctx, posixpath.join(ctx.snapshot.home, ".config/doctl/config.yaml")
-            )
-            m = _DOCTL_CONTEXT.search(conf or "")
-            name = m.group(1).strip("\"'") if m else "default"
-        return cloud_target(inv, "digitalocean", do_context=name)
-
-    return emit(inv, ctx, hits, where_)
+    return emit(inv, ctx, hits, lambda: _doctl_target(inv, ctx, context))

@@ -12,6 +12,11 @@ Anti-pattern / best practice:
 `gcloud config set project` and `gcloud config configurations activate`
 change what later commands hit: a low `cloud.context_switch` naming the new
 one. `gcloud compute ssh VM --command` is analyzed as shell text on that VM.
+
+With no known verb, an unknown word among the groups or in the verb's place
+(`gcloud compute instances $OP vm-1`, `gsutil $CMD gs://b`) is `shell.opaque`
+in the project; an unknown name after a verb we do not classify
+(`gcloud functions call $F`) is not (see `cloud.unknown_verb`).
 """
 
 from __future__ import annotations
@@ -36,9 +41,11 @@ from guardsh.analyze.cloud import (
     joined,
     last,
     one,
+    opaque,
     read_local,
     remote,
     store,
+    unknown_verb,
     verb_at,
     wordset,
 )
@@ -69,6 +76,8 @@ _GCLOUD_READ = wordset(
 _GCLOUD_VERBS = _GCLOUD_DELETE | _GCLOUD_STOP | _GCLOUD_MODIFY | _GCLOUD_READ
 _GCLOUD_LOW_GROUPS = wordset("keys ssh-keys firewall-rules operations routes hmac tags")
 _STORE_VERBS = wordset("rm mv cp rsync sync rb")
+_GCLOUD_LOCAL = wordset("components auth help topic")  # the CLI itself
+_GCLOUD_NEUTRAL = wordset("snapshot")  # `compute disks snapshot NAME` (doctl's is a group)
 
 
 def _gcloud_is_verb(v: str) -> bool:
@@ -91,10 +100,7 @@ def _gcp_target(
     return cloud_target(inv, "gcp", gcp_project=project, gcp_configuration=config, **more)
 
 
-def _gcloud_hits(ops: list[Word], has: Callable[..., bool], opts: Opts) -> list[Hit]:
-    i = verb_at(ops, 1, _gcloud_is_verb)
-    if i is None or ops[0].value in ("components", "auth", "help", "topic"):  # the CLI itself
-        return []
+def _gcloud_hits(ops: list[Word], i: int, has: Callable[..., bool], opts: Opts) -> list[Hit]:
     groups, verb, names = [w.value for w in ops[:i]], ops[i].value, ops[i + 1 :]
     tags: Tags = ("no-prompt",) if has("--quiet", "-q") else ()
     obj, unknown = joined(names or opts.get("instance", []))
@@ -146,7 +152,13 @@ def gcloud(inv: Invocation, ctx: Context) -> list[Finding]:
         host = ops[2].value.rpartition("@")[2]
         ssh = Target("ssh", where().fields).with_fields(ssh_host=host)
         return remote(inv, ctx, cmd.value, ssh)
-    hits = _gcloud_hits(ops, p.has, opts)
+    if ops[0].value in _GCLOUD_LOCAL:
+        return []
+    i = verb_at(ops, 1, _gcloud_is_verb)
+    if i is None:
+        j = unknown_verb(ops, 1, _GCLOUD_NEUTRAL)
+        return [] if j is None else opaque(inv, ops, j, where())
+    hits = _gcloud_hits(ops, i, p.has, opts)
     if hits and hits[0].action == SWITCH:  # the target is the new project/config
         new = hits[0].object
         if hits[0].detail.endswith("activate"):
@@ -166,8 +178,10 @@ _GSUTIL_CONFIG = wordset(
 @analyzer("gsutil")
 def gsutil(inv: Invocation, ctx: Context) -> list[Finding]:
     top = parse_argv(inv.args, short_value="hiou", stop_at_operand=True)
-    if not top.operands or not top.operands[0].known:
+    if not top.operands:
         return []
+    if not top.operands[0].known:
+        return opaque(inv, top.operands, 0, _gcp_target(inv, ctx, None, None))
     cmd, rest = top.operands[0].value, top.rest[1:]
     p = parse_argv(rest, short_value="xajyzLs" if cmd in ("rsync", "cp", "mv") else "")
     hits: list[Hit] = []

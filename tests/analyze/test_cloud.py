@@ -256,3 +256,73 @@ def test_doctl_context_from_env_and_config() -> None:
 def test_table(line: str, action: str, severity: Severity) -> None:
     f = Run(line).one()
     assert (f.action, f.severity) == (action, severity)
+
+
+@pytest.mark.parametrize(
+    ("line", "obj", "field", "value"),
+    [
+        ("aws --profile prod ec2 $ACTION --instance-ids i-1", "$ACTION", "aws_profile", "prod"),
+        ("aws $CMD --region eu-west-1", "$CMD", "aws_region", "eu-west-1"),
+        ("aws $SVC sync /srv s3://b", "$SVC", "cloud", "aws"),
+        ("gcloud compute instances $OP vm-1 --project p1", "$OP", "gcp_project", "p1"),
+        ("gcloud $GROUP --zone z", "$GROUP", "gcp_zone", "z"),
+        ("gsutil -m $CMD gs://b", "$CMD", "cloud", "gcp"),
+        ("az vm $OP -n x -g rg", "$OP", "azure_resource_group", "rg"),
+        ("az network $SUB delete -n x", None, "cloud", "azure"),  # the verb decides: a delete
+        ("doctl compute droplet $V 1 --context c1", "$V", "do_context", "c1"),
+        ("doctl compute $GROUP", "$GROUP", "cloud", "digitalocean"),
+    ],
+)
+def test_unknown_deciding_word_is_opaque_on_the_account(
+    line: str, obj: str | None, field: str, value: str
+) -> None:
+    f = Run(line).one()
+    assert f.target.get(field) == value
+    if obj is None:
+        assert f.action == "cloud.delete"
+        return
+    assert (f.action, f.object, f.severity) == ("shell.opaque", obj, LOW)
+    assert "unknown-object" in f.tags
+    assert f.evidence.text(line) == obj  # the card marks the word, not the whole line
+    assert "not known statically" in f.detail
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "aws s3 ls s3://$BUCKET",
+        "aws s3 cp s3://b/$KEY /tmp/x",
+        "aws $SVC list-things",
+        "aws ec2 $OP --dry-run",
+        "gcloud compute instances describe $VM",
+        "gcloud compute instances add-tags $VM --tags t",
+        "gcloud pubsub topics publish $TOPIC --message m",
+        "gcloud components $OP",
+        "gcloud compute disks snapshot $DISK --snapshot-names s1",
+        "gcloud config get $PROPERTY",
+        "gsutil cat gs://b/$KEY",
+        "az vm list -g $RG",
+        "az config $OP",
+        "doctl compute droplet-action power-on $ID",
+        "doctl compute volume-action attach $VOL 42",
+        "doctl databases connection $ID",
+        "doctl databases sql-mode set 42 $MODE",
+        "doctl kubernetes cluster upgrade $CLUSTER",
+        "doctl auth $OP",
+    ],
+)
+def test_unknown_operand_adds_nothing_and_reads_nothing(line: str) -> None:
+    r = Run(line)
+    assert r.found == [] and r.reads == []
+
+
+def test_unknown_verb_helper() -> None:
+    ops = found_words("compute instances $OP vm-1")
+    assert cloud.unknown_verb(ops, 1) == 2
+    assert cloud.unknown_verb(found_words("$G instances list"), 1) == 0
+    assert cloud.unknown_verb(found_words("compute instances attach-disk $VM"), 1) is None
+    assert cloud.unknown_verb(found_words("functions call $F"), 1) is None
+    assert cloud.unknown_verb(found_words("apps logs $APP"), 1) == 2
+    assert cloud.unknown_verb(found_words("apps logs $APP"), 1, frozenset({"logs"})) is None
+    # the top word is a group even when it reads as a verb (`gcloud deploy ...`)
+    assert cloud.unknown_verb(found_words("deploy releases $OP"), 1) == 2
