@@ -23,14 +23,18 @@ def snapshot(
     hostname: str | None = None,
     as_env: str | None = None,
     kube_context: str | None = None,
+    hosts: str = host.HOSTS,
+    nodename: str | None = None,
 ) -> Snapshot:
+    """`hostname` given (`check --hostname`) is taken as it is; otherwise it
+    is this host's node name, or its FQDN from `hosts` (see host.hostname)."""
     variables = dict(os.environ if variables is None else variables)
     return Snapshot(
         variables=variables,
         aliases=dict(aliases or {}),
         functions=dict(functions or {}),
         cwd=cwd or os.getcwd(),
-        hostname=hostname or host.hostname(),
+        hostname=hostname or host.hostname(hosts, nodename),
         user=host.real_user(variables),
         home=variables.get("HOME") or host.home(),
         as_env=as_env,

@@ -5,7 +5,8 @@ dangerous match". `except` patterns veto a match of the same field value
 (`*preprod*` is not production). No match: the policy's unknown_environment.
 
 Some fields are read in more than one form: `hostname` also as its short
-name (`db-1` of `db-1.prod.example.com`), and `ssh_host` also as the HostName
+name (`db-1` of `db-1.prod.example.com`; the snapshot holds the FQDN when
+facts.host found one for a short node name), and `ssh_host` also as the HostName
 that `~/.ssh/config` resolves the alias to (the target's `ssh_hostname`).
 """
 
