@@ -253,7 +253,7 @@ def target(inv: Invocation, p: Parsed) -> Target:
                     port = str(u.port) if u.port else port
                     path = u.path.strip("/")
                     db = path if path.isdigit() else db
-                    tls = tls or u.scheme.endswith("s")
+                    tls = tls or u.scheme in ("rediss", "valkeys")
                     url = f"{u.scheme}://{u.hostname or ''}" + (f":{u.port}" if u.port else "")
                     url += f"/{path}" if path else ""
                 elif u.scheme == "unix":
