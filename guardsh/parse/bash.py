@@ -18,8 +18,9 @@ from tree_sitter import Language, Node, Parser
 
 from guardsh.errors import AnalysisError
 from guardsh.model import Redirect, Span, Stdin, Word
+from guardsh.parse import declare
 from guardsh.parse import redirects as redir
-from guardsh.parse.expand import Scope, expand, expand_one
+from guardsh.parse.expand import Scope, expand
 from guardsh.parse.source import Source
 
 MAX_DEPTH = 150  # tree nesting; deeper input is refused, not recursed into
@@ -69,6 +70,7 @@ class Command:
     stdin: Stdin | None = None  # heredoc / herestring
     pipe_from: int | None = None  # index of the command feeding stdin
     nested: bool = False  # inside $( ), <( ) or backquotes
+    env: tuple[tuple[str, str], ...] = ()  # what the line exported (or unset) before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class _Cmd:
     stdin: Stdin | None = None
     pipe_from: int | None = None
     nested: bool = False
+    env: tuple[tuple[str, str], ...] = ()
 
 
 _SUBST = (b"$(", b"`", b"<(", b">(")
@@ -146,10 +149,7 @@ class _Walker:
         elif t in ("variable_assignment", "variable_assignments", "declaration_command"):
             self.declaration(node, src, depth)
         elif t == "unset_command":
-            for child in node.named_children:
-                name = src.slice(child.start_byte, child.end_byte)
-                self.scope.variables.pop(name, None)
-                self.scope.unknown.discard(name)
+            declare.unset(node, src, self.scope)
         elif t == "function_definition":
             self.function(node, src)
         elif t == "for_statement":
@@ -297,27 +297,7 @@ class _Walker:
 
     def declaration(self, node: Node, src: Source, depth: int) -> None:
         self.substitutions(node, src, depth)
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            if n.type == "variable_assignment":
-                self._assign(n, src, apply=True)
-            elif n.type in ("variable_assignments", "declaration_command"):
-                stack.extend(reversed(n.named_children))
-
-    def _assign(self, node: Node, src: Source, apply: bool) -> tuple[str, Word] | None:
-        name_node = node.child_by_field_name("name")
-        value_node = node.child_by_field_name("value")
-        if name_node is None:
-            return None
-        name = src.slice(name_node.start_byte, name_node.end_byte)
-        if value_node is None:
-            value = Word("", src.span(node.start_byte, node.end_byte))
-        else:
-            value = expand_one(value_node, src, self.scope)
-        if apply:
-            self.scope.assign(name, value)
-        return name, value
+        declare.declaration(node, src, self.scope)
 
     def function(self, node: Node, src: Source) -> None:
         name_node = node.child_by_field_name("name")
@@ -372,7 +352,7 @@ class _Walker:
         for child in node.named_children:
             t = child.type
             if t == "variable_assignment":
-                pair = self._assign(child, src, apply=False)
+                pair = declare.assignment(child, src, self.scope, apply=False)
                 if pair is not None:
                     assigns.append(pair)
             elif t == "command_name":
@@ -402,9 +382,12 @@ class _Walker:
             for w in words[1:]:
                 if not w.value.startswith("-"):
                     self.scope.assign(w.value, Word("", known=False))
-        self.cmds.append(
-            _Cmd(words, assigns, redirects, span, node.end_byte, src, stdin, None, self.nested > 0)
-        )
+        elif words[0].value == "set" and words[0].known:
+            declare.set_options(words, self.scope)
+        env = tuple(self.scope.env.items()) if self.scope.env else ()
+        nested = self.nested > 0
+        cmd = _Cmd(words, assigns, redirects, span, node.end_byte, src, stdin, None, nested, env)
+        self.cmds.append(cmd)
 
     def _alias(self, name_node: Node, node: Node, src: Source, depth: int) -> bool:
         """Expand an alias in command position; True when it was expanded."""
@@ -439,6 +422,7 @@ class _Walker:
                 c.stdin,
                 c.pipe_from,
                 c.nested,
+                c.env,
             )
             for c in self.cmds
         )

@@ -9,6 +9,7 @@ and marks the word unknown: it is never guessed.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -46,6 +47,12 @@ class Scope:
 
     `variables` starts as the snapshot's and follows assignments made earlier
     in the same line; `unknown` holds names whose value cannot be known.
+
+    `env` is what the line changed in the environment its later commands
+    inherit: an exported assignment (`export`, `declare -x`, `set -a`, or a
+    name the session already has: analysis reads the session's variables as
+    the environment) sets a value, `unset`/`export -n` an empty one (which
+    hides the session's value). A value that cannot be known drops the name.
     """
 
     variables: dict[str, str]
@@ -53,9 +60,30 @@ class Scope:
     positional: list[str] | None = None  # $0 $1 ...; None: unknown
     unknown: set[str] = field(default_factory=set)
     remote: bool = False  # variables of another host: unset means unknown
+    session: Mapping[str, str] = field(default_factory=dict)  # the session's own variables
+    exported: set[str] = field(default_factory=set)  # exported by this line
+    unexported: set[str] = field(default_factory=set)  # unset or `export -n` by this line
+    env: dict[str, str] = field(default_factory=dict)  # environment changes
+    allexport: bool = False  # `set -a`
+
+    @classmethod
+    def of(cls, variables: Mapping[str, str], home: str) -> Scope:
+        """The scope of a line typed in a session with these variables."""
+        return cls(dict(variables), home, session=variables)
 
     def child(self, positional: list[str] | None = None) -> Scope:
-        return Scope(dict(self.variables), self.home, positional, set(self.unknown), self.remote)
+        return Scope(
+            dict(self.variables),
+            self.home,
+            positional,
+            set(self.unknown),
+            self.remote,
+            self.session,
+            set(self.exported),
+            set(self.unexported),
+            dict(self.env),
+            self.allexport,
+        )
 
     def remote_child(self) -> Scope:
         return Scope({}, "~", None, set(), remote=True)
@@ -88,6 +116,33 @@ class Scope:
         else:
             self.unknown.add(name)
             self.variables.pop(name, None)
+        if self.allexport:
+            self.export(name)
+        elif name in self.exported or (name in self.session and name not in self.unexported):
+            self._to_env(name)
+
+    def export(self, name: str) -> None:
+        """`export NAME`: the variable (and later values) reach the environment."""
+        self.exported.add(name)
+        self.unexported.discard(name)
+        if name in self.variables or name in self.unknown:
+            self._to_env(name)
+
+    def unexport(self, name: str, unset: bool) -> None:
+        """`unset NAME` or `export -n NAME`: later commands do not see it."""
+        self.exported.discard(name)
+        self.unexported.add(name)
+        self.env[name] = ""
+        if unset:
+            self.variables.pop(name, None)
+            self.unknown.discard(name)
+
+    def _to_env(self, name: str) -> None:
+        value = self.variables.get(name)
+        if value is None or name in self.unknown:
+            self.env.pop(name, None)
+        else:
+            self.env[name] = value
 
 
 @dataclass(slots=True)

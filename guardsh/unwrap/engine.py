@@ -60,7 +60,7 @@ class Unwrapper:
 
     def run(self) -> list[Invocation]:
         snap = self.snapshot
-        scope = Scope(dict(snap.variables), snap.home)
+        scope = Scope.of(snap.variables, snap.home)
         script = parse_script(Source.of(self.line), scope, snap.aliases)
         self.parse_errors.extend(script.errors)
         frame = _Frame(targets.local(snap), (), None, (), None, False, 0)
@@ -69,7 +69,7 @@ class Unwrapper:
     def run_text(self, text: str, target: Target, span: Span) -> list[Invocation]:
         """Invocations of shell text found inside another tool (psql `\\!`)."""
         snap = self.snapshot
-        scope = Scope(dict(snap.variables), snap.home)
+        scope = Scope.of(snap.variables, snap.home)
         script = parse_script(Source.of(text, None, span), scope, snap.aliases)
         frame = _Frame(target, (), None, (), None, target.kind not in ("local", "db"), 1)
         return list(self.script(script, scope, frame, snap.cwd))
@@ -111,7 +111,9 @@ class Unwrapper:
         for cmd in script.commands:
             inherited = frame.inherited if cmd.pipe_from is None and not cmd.nested else None
             stdin = command_stdin(cmd, script, self.facts.read_file, cwd, inherited)
-            env = frame.env + tuple((n, w.value) for n, w in cmd.assigns if w.known)
+            # the outer wrappers' environment, what the line exported before this
+            # command, then the command's own `NAME=VALUE` prefix
+            env = frame.env + cmd.env + tuple((n, w.value) for n, w in cmd.assigns if w.known)
             at = _At(cmd, stdin, replace(frame, env=env), cwd, script.functions)
             for inv in self.command(cmd.words, at):
                 if inv.program == "cd" and inv.depth == frame.depth and not cmd.nested:
@@ -232,7 +234,7 @@ class Unwrapper:
 
     def _scope(self) -> Scope:
         snap = self.snapshot
-        return Scope(dict(snap.variables), snap.home)
+        return Scope.of(snap.variables, snap.home)
 
     def _inv(self, name: str, argv: tuple[Word, ...], at: _At) -> Invocation:
         frame = at.frame

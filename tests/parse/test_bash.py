@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from guardsh.errors import AnalysisError
+from guardsh.parse.bash import parse_script
+from guardsh.parse.expand import Scope
+from guardsh.parse.source import Source
 from tests.factories import argvs, script
 
 
@@ -89,6 +92,57 @@ def test_prefix_assignment_does_not_change_the_same_commands_words() -> None:
     cmd = script("D=/a rm -rf $D", variables={"D": "/b"}).commands[0]
     assert [w.value for w in cmd.words] == ["rm", "-rf", "/b"]
     assert [(n, w.value) for n, w in cmd.assigns] == [("D", "/a")]
+
+
+def _env(line: str, **kw: dict[str, str]) -> dict[str, str]:
+    """The environment changes the line made before its last command."""
+    variables = kw.get("variables")
+    scope = Scope.of(variables or {}, "/home/op")
+    return dict(parse_script(Source.of(line), scope).commands[-1].env)
+
+
+@pytest.mark.parametrize(
+    ("line", "env"),
+    [
+        ("export PGHOST=prod-pg; psql", {"PGHOST": "prod-pg"}),
+        ("export PGHOST=prod-pg PGPORT=6432 && psql", {"PGHOST": "prod-pg", "PGPORT": "6432"}),
+        ("PGHOST=prod-pg; export PGHOST; psql", {"PGHOST": "prod-pg"}),
+        ("A=x; B=y; export A B; psql", {"A": "x", "B": "y"}),
+        ("export A; A=later; psql", {"A": "later"}),
+        ("declare -x PGHOST=prod-pg; psql", {"PGHOST": "prod-pg"}),
+        ("typeset -x PGHOST=prod-pg; psql", {"PGHOST": "prod-pg"}),
+        ("H=prod-pg; export PGHOST=$H; psql", {"PGHOST": "prod-pg"}),
+        ("set -a; PGHOST=prod-pg; set +a; B=1; psql", {"PGHOST": "prod-pg"}),
+        ("set -o allexport; PGHOST=prod-pg; psql", {"PGHOST": "prod-pg"}),
+        ("export PGHOST=prod-pg; unset PGHOST; psql", {"PGHOST": ""}),
+        ("export PGHOST=prod-pg; unset -v PGHOST; psql", {"PGHOST": ""}),
+        ("export PGHOST=prod-pg; export -n PGHOST; psql", {"PGHOST": ""}),
+        ("export PGHOST=prod-pg; declare +x PGHOST; psql", {"PGHOST": ""}),
+        ("export PGHOST=prod-pg; unset -f PGHOST; psql", {"PGHOST": "prod-pg"}),
+        ("export PGHOST=$(pick-host); psql", {}),
+        ("PGHOST=prod-pg; psql", {}),  # a shell variable: psql does not see it
+        ("declare PGHOST=prod-pg; psql", {}),
+        ("export -f PGHOST; psql", {}),
+        ("PGHOST=prod-pg psql", {}),  # a prefix: the command's own assigns, not the line's
+    ],
+)
+def test_exports_reach_the_environment_of_later_commands(line: str, env: dict[str, str]) -> None:
+    assert _env(line) == env
+
+
+def test_a_session_variable_assigned_again_stays_in_the_environment() -> None:
+    """Analysis reads the session's variables as the environment, so a new
+    value for one of them is what later commands see."""
+    assert _env("PGHOST=prod-pg; psql", variables={"PGHOST": "dev-db"}) == {"PGHOST": "prod-pg"}
+    assert _env("unset PGHOST; psql", variables={"PGHOST": "dev-db"}) == {"PGHOST": ""}
+    assert _env("export -n PGHOST; PGHOST=x; psql", variables={"PGHOST": "dev-db"}) == {
+        "PGHOST": ""
+    }
+
+
+def test_exports_apply_in_execution_order() -> None:
+    commands = script("psql; export PGHOST=prod-pg; psql").commands
+    assert [dict(c.env) for c in commands] == [{}, {"PGHOST": "prod-pg"}]
 
 
 def test_aliases_expand_recursively_and_stop_at_loops() -> None:

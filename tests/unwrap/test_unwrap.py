@@ -256,3 +256,31 @@ def test_env_and_doas_forms_keep_their_environment() -> None:
     assert (inv.program, inv.user) == ("psql", "postgres")
     inv = invocations("doas -u postgres psql")[-1]
     assert (inv.program, inv.user) == ("psql", "postgres")
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "value"),
+    [
+        ("export PGHOST=prod-pg; psql -c 'DROP TABLE y'", "PGHOST", "prod-pg"),
+        ("export MYSQL_HOST=m1; sudo mysql -e 'DROP TABLE t'", "MYSQL_HOST", "m1"),
+        (
+            "export KUBECONFIG=/etc/kube/prod.conf; kubectl delete ns x",
+            "KUBECONFIG",
+            "/etc/kube/prod.conf",
+        ),
+        ("export AWS_PROFILE=prod && aws s3 rb s3://x", "AWS_PROFILE", "prod"),
+        ("export PGHOST=a; bash -c 'psql'", "PGHOST", "a"),
+        ("export PGHOST=a; PGHOST=b psql", "PGHOST", "b"),  # the command's own prefix wins
+        ("export PGHOST=a; env PGHOST=b psql", "PGHOST", "b"),
+        ("export PGHOST=a; bash -c 'export PGHOST=b; psql'", "PGHOST", "b"),
+        ("export PGHOST=a; unset PGHOST; psql", "PGHOST", ""),
+    ],
+)
+def test_exported_variables_reach_later_invocations(line: str, name: str, value: str) -> None:
+    assert invocations(line)[-1].env_get(name) == value
+
+
+def test_a_session_variable_set_again_reaches_later_invocations() -> None:
+    inv = invocations("PGHOST=prod-pg; psql", variables={"PGHOST": "dev-db"})[-1]
+    assert inv.env_get("PGHOST") == "prod-pg"
+    assert invocations("PGHOST=prod-pg; psql")[-1].env_get("PGHOST") is None  # not exported
