@@ -126,9 +126,14 @@ def drop(st: Stmt, i: int, end: int) -> list[SqlOp]:
             kind, action = words, act
             break
     if not kind:
-        kind = (st.w(j),) if st.toks[j].kind == "word" else ()
-        if not kind:
-            return []
+        if j >= end or st.toks[j].kind != "word":
+            # `DROP` with no object kind (`TRUNCATE t; DROP`, `DROP -- x`): an
+            # incomplete statement; what it would drop cannot be known.
+            detail = st.src(i, end) or "DROP"
+            return [
+                st.op("sql.drop_other", ["?"], LOW, i, end, detail, "incomplete", "unknown-object")
+            ]
+        kind = (st.w(j),)
     j += len(kind)
     j = st.skip(j, "CONCURRENTLY")
     if st.w(j) == "IF" and st.w(j + 1) == "EXISTS":

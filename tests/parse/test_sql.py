@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from guardsh.model import Severity
@@ -218,6 +220,39 @@ def test_tags() -> None:
     assert "all" in tags("GRANT ALL ON t TO bob")[0]
     assert "revoke" in tags("REVOKE ALL ON t FROM bob")[0]
     assert "public" in tags("GRANT SELECT ON t TO PUBLIC")[0]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["DROP", "DROP ", "DROP;", "DROP -- x", "DROP /* */", "drop\n", "DROP (", "DROP 'x'"],
+)
+def test_a_bare_drop_is_an_incomplete_drop_of_an_unknown_object(sql: str) -> None:
+    for dialect in ("postgres", "mysql", "sqlite", "clickhouse"):
+        (op,) = analyze_sql(sql, dialect)
+        assert (op.action, op.objects, op.severity) == ("sql.drop_other", ("?",), L)
+        assert {"incomplete", "unknown-object"} <= op.tags
+        assert sql[op.start : op.end].upper().startswith("DROP")
+
+
+def test_a_bare_drop_keeps_the_statements_before_it() -> None:
+    got = ops("TRUNCATE users; DROP")
+    assert got == [("sql.truncate", ("users",), H), ("sql.drop_other", ("?",), L)]
+    assert ops("DO $$ BEGIN TRUNCATE t; DROP; END $$")[1:] == [
+        ("sql.truncate", ("t",), H),
+        ("sql.drop_other", ("?",), L),
+    ]
+
+
+def test_every_prefix_of_a_statement_is_analyzed_without_error() -> None:
+    """A statement cut short (a typo, a paste, `-c 'TRUNCATE t; DROP'`) never
+    crashes a verb handler: each handler reads past its keyword only through
+    bounds-checked helpers."""
+    for sql, _ in FIRING:
+        cuts = [m.end() for m in re.finditer(r"\S+", sql)]
+        for cut in cuts:
+            for dialect in ("postgres", "mysql"):
+                analyze_sql(sql[:cut], dialect)
+                analyze_sql(sql[:cut], dialect, plpgsql=True)
 
 
 # ------------------------------------------------------------- transactions
