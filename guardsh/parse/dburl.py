@@ -4,7 +4,9 @@ Reads the forms clients take: URLs (`postgres://`, `postgresql://`,
 `mysql://`, `clickhouse://`, SQLAlchemy's `postgresql+psycopg2://`,
 `jdbc:postgresql://`), libpq conninfo (`host=... dbname=...`), libpq
 environment variables, `pg_service.conf` and `my.cnf` text. Passwords are
-never kept: a target's `db_url` is rebuilt from the parts, without one.
+never kept: a target's `db_url` is rebuilt from the parts, without one, and
+`db_url_typed` is the URL as written (without its password), kept when it
+differs from `db_url` and still names the target's host and database.
 """
 
 from __future__ import annotations
@@ -52,8 +54,28 @@ def is_conninfo(text: str) -> bool:
     return "=" in text and _CONNINFO.match(text) is not None and not is_url(text)
 
 
+def as_typed(url: str) -> str:
+    """The URL as written, without a password (`user:pw@`, `?password=`)."""
+    m = _SCHEME.match(url)
+    if m is None:
+        return url
+    rest = url[m.end() :]
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    netloc, tail = rest[:cut], rest[cut:]
+    if "@" in netloc:
+        cred, _, hosts = netloc.rpartition("@")
+        user = cred.split(":", 1)[0]
+        netloc = f"{user}@{hosts}" if user else hosts
+    path, q, query = tail.partition("?")
+    if q:
+        kept = [kv for kv in query.split("&") if "password" not in kv.split("=", 1)[0].lower()]
+        tail = path + ("?" + "&".join(kept) if kept else "")
+    return url[: m.end()] + netloc + tail
+
+
 def parse_url(url: str) -> dict[str, str] | None:
-    """`scheme://user:pw@host:port/db?opt=v` -> params (host, port, dbname, user, engine, ...)."""
+    """`scheme://user:pw@host:port/db?opt=v` -> params (host, port, dbname,
+    user, engine, ...; `url`: the URL as typed, see `as_typed`)."""
     m = _SCHEME.match(url)
     if m is None:
         return None
@@ -64,8 +86,8 @@ def parse_url(url: str) -> dict[str, str] | None:
     rest = url[m.end() :]
     if engine == "sqlite":  # sqlite:///relative.db, sqlite:////abs/path.db
         path = rest[1:] if rest.startswith("/") else rest
-        return {"engine": engine, "dbname": unquote(path.split("?", 1)[0])}
-    out: dict[str, str] = {"engine": engine}
+        return {"engine": engine, "dbname": unquote(path.split("?", 1)[0]), "url": as_typed(url)}
+    out: dict[str, str] = {"engine": engine, "url": as_typed(url)}
     netloc, _, path = rest.partition("/")
     path, _, query = path.partition("?")
     if "?" in netloc:
@@ -232,6 +254,7 @@ def db_target(engine: str, params: Mapping[str, str], machine: Target | None = N
         auth = f"{user}@" if user else ""
         hp = shown if ":" not in shown else f"[{shown}]"
         url = f"{scheme}://{auth}{hp}{':' + port if port else ''}/{name}"
+    typed = params.get("url")
     fields.update(
         db_engine=engine,
         db_host=shown,
@@ -242,5 +265,14 @@ def db_target(engine: str, params: Mapping[str, str], machine: Target | None = N
         db_socket="yes" if socket else None,
         db_hosts=",".join(hosts) if len(hosts) > 1 else None,
         db_service=params.get("service") or None,
+        db_url_typed=typed if typed and typed != url and _still_names(typed, params) else None,
     )
     return Target("db").with_fields(**fields)
+
+
+def _still_names(typed: str, params: Mapping[str, str]) -> bool:
+    """Does the URL as typed still say where the client goes? Not after
+    psql's `\\c other` or `clickhouse client URL --host h2` changed a part it
+    named (a part it left out may be filled in from elsewhere)."""
+    said = parse_url(typed) or {}
+    return all(params.get(k) == v for k, v in said.items() if k not in ("url", "engine"))

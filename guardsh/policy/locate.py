@@ -7,7 +7,8 @@ dangerous match". `except` patterns veto a match of the same field value
 Some fields are read in more than one form: `hostname` also as its short
 name (`db-1` of `db-1.prod.example.com`; the snapshot holds the FQDN when
 facts.host found one for a short node name), and `ssh_host` also as the HostName
-that `~/.ssh/config` resolves the alias to (the target's `ssh_hostname`).
+that `~/.ssh/config` resolves the alias to (the target's `ssh_hostname`),
+and `db_url` also as the URL as typed (`db_url_typed`; see parse.dburl).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from guardsh.policy.schema import NAME_FIELDS, Environment, FieldMatch, Policy
 
 _LOCAL_DB = frozenset({"localhost", "127.0.0.1", "::1", "local", ""})
 # matcher field -> the target fields it also reads
-_ALSO = {"ssh_host": ("ssh_hostname",)}
+_ALSO = {"ssh_host": ("ssh_hostname",), "db_url": ("db_url_typed",)}
 
 
 @dataclass(frozen=True, slots=True)

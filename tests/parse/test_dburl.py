@@ -41,7 +41,30 @@ from guardsh.parse import dburl
     ],
 )  # fmt: skip
 def test_parse_url(url: str, expected: dict[str, str]) -> None:
-    assert dburl.parse_url(url) == expected
+    got = dburl.parse_url(url)
+    assert got is not None
+    assert got.pop("url") == dburl.as_typed(url)  # see test_the_url_as_typed
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "typed"),
+    [
+        ("postgres://h1/app?sslmode=require", "postgres://h1/app?sslmode=require"),
+        ("postgres://app:s3cret@h1:5433/app", "postgres://app@h1:5433/app"),
+        ("postgres://:s3cret@h1/app", "postgres://h1/app"),
+        ("postgresql://h1/app?password=s3cret&sslmode=require", "postgresql://h1/app?sslmode=require"),
+        ("postgresql://h1/app?sslpassword=s3cret", "postgresql://h1/app"),
+        ("postgresql://u:p@h1?dbname=app", "postgresql://u@h1?dbname=app"),
+        ("jdbc:postgresql://db.prod:5432/app", "jdbc:postgresql://db.prod:5432/app"),
+        ("sqlite:////srv/app/prod.db", "sqlite:////srv/app/prod.db"),
+    ],
+)  # fmt: skip
+def test_the_url_as_typed(url: str, typed: str) -> None:
+    """What a `db_url` pattern also sees: the URL as written, never a password."""
+    assert dburl.as_typed(url) == typed
+    got = dburl.parse_url(url)
+    assert got is not None and got["url"] == typed
 
 
 def test_parse_url_rejects_other_schemes() -> None:
@@ -128,6 +151,28 @@ def test_db_target_remote() -> None:
         "db_url": "postgresql://deploy@prod-db.internal:5433/app",
     }
     assert "password" not in str(t) and "hunter2" not in str(t)
+
+
+def test_db_target_keeps_the_url_as_typed_when_it_differs() -> None:
+    params = dburl.parse_url("postgres://h1/app?sslmode=require")
+    assert params is not None
+    t = dburl.db_target("postgresql", {**params, "user": "root"})
+    assert t.get("db_url") == "postgresql://root@h1:5432/app"
+    assert t.get("db_url_typed") == "postgres://h1/app?sslmode=require"
+    same = dburl.parse_url("postgresql://root@h1:5432/app")
+    assert same is not None
+    assert dburl.db_target("postgresql", same).get("db_url_typed") is None
+
+
+def test_db_target_drops_a_url_that_no_longer_says_where_it_goes() -> None:
+    """`\\c other` in psql, or `clickhouse client URL --host h2`: the typed URL
+    named another database or host than the one the target now is."""
+    params = dburl.parse_url("postgres://h1/app")
+    assert params is not None
+    assert dburl.db_target("postgresql", {**params, "host": "h2"}).get("db_url_typed") is None
+    assert dburl.db_target("postgresql", {**params, "dbname": "b"}).get("db_url_typed") is None
+    t = dburl.db_target("postgresql", {**params, "port": "5433"})  # the URL did not say
+    assert t.get("db_url_typed") == "postgres://h1/app"
 
 
 def test_db_target_local_socket_copies_the_machine() -> None:

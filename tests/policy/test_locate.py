@@ -113,6 +113,48 @@ environments:
 )
 
 
+DB_URLS = merge(
+    [
+        ("<default>", default_text()),
+        (
+            "db.yaml",
+            """
+environments:
+  - name: production
+    match:
+      db_url: ["postgres://*h1/*", "re:^postgresql://[^/]*@h2:5432/"]
+""",
+        ),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "psql 'postgres://h1/app?sslmode=require' -c 'DROP TABLE t'",  # as typed
+        "psql 'postgres://ops:s3cret@h1/app' -c 'DROP TABLE t'",  # as typed, no password
+        "psql postgresql://h2/app -c 'DROP TABLE t'",  # normalised: user and port filled in
+        "psql -h h2 -d app -c 'DROP TABLE t'",  # no URL typed at all
+    ],
+)
+def test_db_url_matches_the_url_as_typed_and_normalised(line: str) -> None:
+    d = decide(DB_URLS, line)
+    assert d.environment == "production", d.findings[0].target
+    assert "s3cret" not in str(d.findings[0].target)
+
+
+def test_db_url_as_typed_is_the_evidence() -> None:
+    d = decide(DB_URLS, "psql 'postgres://h1/app?sslmode=require' -c 'DROP TABLE t'")
+    ev = classify(d.findings[0].target, snapshot(), DB_URLS)
+    assert (ev.field, ev.value, ev.pattern) == (
+        "db_url_typed",
+        "postgres://h1/app?sslmode=require",
+        "postgres://*h1/*",
+    )
+    assert decide(DB_URLS, "psql postgres://h3/app -c 'DROP TABLE t'").environment == "staging"
+
+
 def test_ssh_host_matches_the_alias_or_its_hostname() -> None:
     d = decide(SITE, "ssh orders 'rm -rf /var/lib/pg'", ssh_hosts={"orders": "db-7.eu.internal"})
     assert d.environment == "production"
