@@ -203,8 +203,10 @@ def mongo_shell(inv: Invocation, ctx: Context) -> Iterator[Finding]:
         conn.port = port.value
     db = conn.db or "test"
 
+    here = inv.target.kind == "local"  # on an ssh host or in a pod, its files are not ours
+
     def load(path: str) -> str | None:
-        return ctx.facts.read_file(_resolve(inv, ctx, path))
+        return ctx.facts.read_file(_resolve(inv, ctx, path)) if here else None
 
     evals = p.values("--eval")
     for w in evals:
@@ -223,7 +225,7 @@ def mongo_shell(inv: Invocation, ctx: Context) -> Iterator[Finding]:
         ops, db = scan(w.value, db, load)
         yield from _findings(inv, conn, ops, w.span)
     for w in files:
-        text = ctx.facts.read_file(_resolve(inv, ctx, w.value)) if w.known else None
+        text = load(w.value) if w.known else None
         if text is None:
             yield finding(
                 inv,
@@ -232,7 +234,7 @@ def mongo_shell(inv: Invocation, ctx: Context) -> Iterator[Finding]:
                 LOW,
                 evidence=w.span,
                 tags={"unknown-object"},
-                detail="script file not readable",
+                detail="script file not readable" if here else f"{w.value} is read on that host",
                 target=conn.target(inv, db),
             )
             continue

@@ -334,7 +334,8 @@ def redis_cli(inv: Invocation, ctx: Context) -> Iterator[Finding]:
         path = script.value
         if not posixpath.isabs(path):
             path = posixpath.join(inv.cwd or ctx.snapshot.cwd, path)
-        text = ctx.facts.read_file(posixpath.normpath(path)) if script.known else None
+        here = script.known and inv.target.kind == "local"  # else the remote machine's file
+        text = ctx.facts.read_file(posixpath.normpath(path)) if here else None
         if text is None:
             hit = ("shell.opaque", script.value, LOW, frozenset({"lua"}), "Lua script not readable")
             yield from emit(iter([hit]), script.span)

@@ -2,8 +2,10 @@
 
 A `Session` follows a client's script pieces in order (see parse/psqlmeta):
 SQL is analyzed by parse/sql.py, included files are read through the facts
-adapter, shell escapes go back to the shell analyzers, and `\\c`/`use`/
-`.open` switch the target for what follows.
+adapter (only for a client on this machine: on an ssh host, in a pod or a
+container the file is that machine's, so it is opaque), shell escapes go back
+to the shell analyzers, and `\\c`/`use`/`.open` switch the target for what
+follows.
 """
 
 from __future__ import annotations
@@ -89,6 +91,12 @@ class Session:
             return
         if word.value in ("-", "/dev/stdin"):
             yield from self.stdin()
+            return
+        if inv.target.kind != "local":
+            # on an ssh host, in a pod or a container the client reads its own
+            # file, not the one of that name here
+            where = inv.target.label()
+            yield opaque(inv, span, word.value, f"{word.value} is read on {where}: not known here")
             return
         path = tg.resolve(inv, self.ctx, word.value, base or self.cwd)
         if depth > MAX_DEPTH or path in self.seen:

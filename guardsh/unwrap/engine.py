@@ -108,9 +108,11 @@ class Unwrapper:
         return None
 
     def script(self, script: Script, scope: Scope, frame: _Frame, cwd: str) -> Iterator[Invocation]:
+        # `ssh h 'psql < F'`, `ssh h 'cat F | psql'`: F is the remote host's file
+        read = _no_file if frame.remote else self.facts.read_file
         for cmd in script.commands:
             inherited = frame.inherited if cmd.pipe_from is None and not cmd.nested else None
-            stdin = command_stdin(cmd, script, self.facts.read_file, cwd, inherited)
+            stdin = command_stdin(cmd, script, read, cwd, inherited)
             # the outer wrappers' environment, what the line exported before this
             # command, then the command's own `NAME=VALUE` prefix
             env = frame.env + cmd.env + tuple((n, w.value) for n, w in cmd.assigns if w.known)
@@ -251,6 +253,10 @@ class Unwrapper:
             cwd=at.cwd,
             depth=frame.depth,
         )
+
+
+def _no_file(path: str) -> str | None:
+    return None
 
 
 def _has_operand(argv: tuple[Word, ...]) -> bool:

@@ -2,7 +2,9 @@
 
 `ssh HOST CMD` (the target becomes HOST, the command is shell text expanded
 by the remote shell), `kubectl exec POD -- CMD` and `docker|podman exec C CMD`
-(an argv run in the pod or container).
+(an argv run in the pod or container). All three are `remote`: a shell
+inside expands with the other machine's variables, and the files a script,
+`< F` or `cat F` names there are that machine's, never read here.
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ def kubectl_exec(argv: Argv, snapshot: Snapshot, facts: Facts) -> list[Peel] | N
         namespace=ns_word.value if ns_word else None,
         kube_pod=pod,
     )
-    return [Peel(via=f"kubectl exec {pod}", argv=tuple(inner), target=target, keep_self=True)]
+    via = f"kubectl exec {pod}"
+    return [Peel(via=via, argv=tuple(inner), target=target, keep_self=True, remote=True)]
 
 
 def docker_exec(argv: Argv, snapshot: Snapshot, facts: Facts) -> list[Peel] | None:
@@ -118,7 +121,16 @@ def docker_exec(argv: Argv, snapshot: Snapshot, facts: Facts) -> list[Peel] | No
     target = Target("container", tuple(fields))
     via = f"{argv[0].value} exec {container}"
     inner = tuple(p.rest[1:])
-    return [Peel(via=via, argv=inner, target=target, keep_self=True, inherit_target=not host)]
+    return [
+        Peel(
+            via=via,
+            argv=inner,
+            target=target,
+            keep_self=True,
+            inherit_target=not host,
+            remote=True,
+        )
+    ]
 
 
 REMOTE.update(

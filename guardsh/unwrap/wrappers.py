@@ -33,7 +33,7 @@ class Peel:
     user: str | None = None
     env: tuple[tuple[str, str], ...] = ()
     target: Target | None = None  # the inner command runs there
-    remote: bool = False  # the text is expanded by another host's shell
+    remote: bool = False  # runs on another host, pod or container: its shell, its files
     keep_self: bool = False  # analyze the wrapper's own invocation too
     inherit_target: bool = False  # `target` runs on the current host: keep its fields
     stdin_items: bool = False  # append/replace words from stdin (xargs)

@@ -284,3 +284,34 @@ def test_a_session_variable_set_again_reaches_later_invocations() -> None:
     inv = invocations("PGHOST=prod-pg; psql", variables={"PGHOST": "dev-db"})[-1]
     assert inv.env_get("PGHOST") == "prod-pg"
     assert invocations("PGHOST=prod-pg; psql")[-1].env_get("PGHOST") is None  # not exported
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ssh h 'psql < q.sql'",
+        "ssh h 'cat q.sql | psql'",
+        "kubectl exec -i pg-0 -- sh -c 'psql < q.sql'",
+        "docker exec -i db sh -c 'cat q.sql | psql'",
+    ],
+)
+def test_remote_shells_read_no_local_files(line: str) -> None:
+    """The file a remote shell redirects or cats is that machine's, not ours."""
+    inv = invocations(line, files={"/srv/q.sql": "DROP TABLE t;"})[-1]
+    assert inv.program == "psql" and inv.stdin is not None
+    assert inv.stdin.text is None
+
+
+def test_pod_and_container_scripts_are_not_read_here() -> None:
+    files = {"/srv/x.sh": "rm -rf /x\n"}
+    assert [p for p, _ in progs("kubectl exec pg-0 -- bash x.sh", files=files)] == [
+        "kubectl",
+        "bash",
+    ]
+    assert [p for p, _ in progs("docker exec db bash x.sh", files=files)] == ["docker", "bash"]
+    assert progs("bash x.sh", files=files) == [("rm", ["-rf", "/x"])]
+
+
+def test_pod_shells_expand_their_own_variables() -> None:
+    inv = invocations("kubectl exec pg-0 -- sh -c 'rm -rf $HOME/x'", variables={"HOME": "/h"})[-1]
+    assert inv.args[-1].value == "$HOME/x" and not inv.args[-1].known
