@@ -92,7 +92,7 @@ class Session:
         if word.value in ("-", "/dev/stdin"):
             yield from self.stdin()
             return
-        if inv.target.kind != "local":
+        if not tg.here(inv):
             # on an ssh host, in a pod or a container the client reads its own
             # file, not the one of that name here
             where = inv.target.label()

@@ -5,7 +5,8 @@ that is a URL or conninfo, then the service file (`PGSERVICE`, service=),
 then `PG*` environment variables, then defaults (local socket, the OS user,
 a database named like the user). mysql: options, option files, `MYSQL_HOST`.
 Files are read through `ctx.facts.read_file`, variables from the invocation's
-own assignments first, then the session.
+own assignments first, then the session; for a client on an ssh host, in a pod
+or a container, neither the session's variables nor local files count.
 """
 
 from __future__ import annotations
@@ -20,10 +21,19 @@ from guardsh.parse import dburl
 UNKNOWN_HOST = "?"  # a host that cannot be known statically (`psql "$URL"` unset)
 
 
+def here(inv: Invocation) -> bool:
+    """The client runs on this machine: the session's variables and files are
+    its own. On an ssh host, in a pod or a container they are not."""
+    return inv.target.kind == "local"
+
+
 def getenv(inv: Invocation, ctx: Context) -> Callable[[str], str | None]:
+    """The invocation's environment, then (on this machine only) the session's."""
+    session = ctx.snapshot.variables if here(inv) else {}
+
     def get(name: str) -> str | None:
         v = inv.env_get(name)
-        return v if v is not None else ctx.snapshot.variables.get(name)
+        return v if v is not None else session.get(name)
 
     return get
 
@@ -80,6 +90,8 @@ def pg_params(
     get = getenv(inv, ctx)
     service = p.get("service") or get("PGSERVICE")
     if service:
+        if not here(inv):  # the remote machine's service file says where: not known here
+            p.unknown = True
         for k, v in (service_params(inv, ctx, service) or {}).items():
             p.setdefault(k, v)
         p.setdefault("service", service)
@@ -90,6 +102,8 @@ def pg_params(
 
 def service_params(inv: Invocation, ctx: Context, name: str) -> dict[str, str] | None:
     """Service `name` from $PGSERVICEFILE or ~/.pg_service.conf, then the system file."""
+    if not here(inv):
+        return None
     get = getenv(inv, ctx)
     files = [get("PGSERVICEFILE") or posixpath.join(ctx.snapshot.home, ".pg_service.conf")]
     sysconf = get("PGSYSCONFDIR")
@@ -173,7 +187,7 @@ def mysql_params(
     if socket is not None and socket.known:
         p.setdefault("host", "localhost")
     files: list[str] = []
-    if not no_defaults:
+    if not no_defaults and here(inv):  # a remote client reads that machine's option files
         if defaults_file is not None:
             files = [defaults_file.value] if defaults_file.known else []
         else:

@@ -178,7 +178,7 @@ class Unwrapper:
             target,
             (*frame.via, p.via),
             p.user or frame.user,
-            frame.env + p.env,
+            p.env if p.remote else frame.env + p.env,  # ssh/kubectl/docker pass no environment
             inner_stdin if (p.text or p.file) else None,
             frame.remote or p.remote,
             frame.depth + 1,

@@ -315,3 +315,24 @@ def test_pod_and_container_scripts_are_not_read_here() -> None:
 def test_pod_shells_expand_their_own_variables() -> None:
     inv = invocations("kubectl exec pg-0 -- sh -c 'rm -rf $HOME/x'", variables={"HOME": "/h"})[-1]
     assert inv.args[-1].value == "$HOME/x" and not inv.args[-1].known
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "export PGHOST=a; ssh h psql",
+        "PGHOST=a ssh h psql",
+        "sudo PGHOST=a ssh h psql",
+        "PGHOST=a kubectl exec pg-0 -- psql",
+        "env PGHOST=a docker exec db psql",
+    ],
+)
+def test_remote_commands_get_no_environment_from_here(line: str) -> None:
+    """ssh, kubectl exec and docker exec pass none of this shell's environment."""
+    inv = invocations(line)[-1]
+    assert inv.program == "psql" and inv.env_get("PGHOST") is None
+
+
+def test_a_remote_commands_own_assignments_count() -> None:
+    assert invocations("ssh h PGHOST=b psql")[-1].env_get("PGHOST") == "b"
+    assert invocations("ssh h 'export PGHOST=b; psql'")[-1].env_get("PGHOST") == "b"
