@@ -184,7 +184,9 @@ _FUNC_EXPORT = re.compile(r"^declare -f\w* \S+\n?", re.MULTILINE)
 
 
 def parse_functions(text: str) -> dict[str, str]:
-    """`declare -f` output -> {name: definition}; guardsh's own are left out."""
+    """`declare -f` output -> {name: body} (the body as bash prints it, e.g.
+    `{ ...; }`, without the `name () ` header: what a call runs, which is
+    what the analysis needs); guardsh's own are left out."""
     text = _FUNC_EXPORT.sub("", text)
     heads = list(_FUNC_HEAD.finditer(text))
     out: dict[str, str] = {}
@@ -192,7 +194,7 @@ def parse_functions(text: str) -> dict[str, str]:
         end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
         name = m.group(1)
         if not name.startswith("__guardsh_"):
-            out[name] = text[m.start() : end].rstrip("\n")
+            out[name] = text[m.end() : end].rstrip("\n")
     return out
 
 

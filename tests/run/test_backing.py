@@ -96,6 +96,23 @@ def test_pipestatus_carries_over_to_the_next_line(
     assert sh.run("true").status == 0  # and the shell lives on (errexit did not fire)
 
 
+def test_a_function_defined_earlier_is_analyzed_when_called(sh: BackingShell) -> None:
+    """The session's functions reach the analysis as bodies a call runs."""
+    import datetime as dt
+
+    from guardsh.facts import gather
+    from guardsh.pipeline import check
+    from guardsh.policy.load import default_text, merge
+
+    st = sh.run('g() { rm -rf "$1"; }; h() { kubectl delete ns "$@"; }')
+    snap = gather.snapshot(functions=st.functions, cwd=st.cwd, variables=st.variables)
+    policy = merge([("<default>", default_text())])
+    for line, action, obj in (("g /srv/data", "fs.delete_recursive", "/srv/data"),
+                              ("h payments", "k8s.delete", "namespace/payments")):  # fmt: skip
+        d = check(line, snap, policy, dt.datetime.now(dt.UTC), gather.facts(snap))
+        assert [(f.action, f.object) for f in d.findings] == [(action, obj)], line
+
+
 def test_syntax_error_is_status_2_and_the_shell_lives(sh: BackingShell) -> None:
     assert sh.run("if then fi").status == 2
     assert sh.run("true").status == 0
@@ -184,7 +201,7 @@ def test_parse_functions() -> None:
     )
     funcs = parse_functions(text)
     assert list(funcs) == ["f", "g"]
-    assert funcs["f"].startswith("f () ") and "echo a" in funcs["f"]
+    assert funcs["f"] == "{ \n    echo a\n}"
 
 
 def test_parse_jobs() -> None:
