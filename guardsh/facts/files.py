@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 
 MAX_BYTES = 8 * 1024 * 1024  # a larger file is not read: the analysis calls it opaque
@@ -22,10 +23,14 @@ def reader(cwd: str) -> Callable[[str], str | None]:
             return cache[full]
         text = None
         try:
-            st = os.stat(full)
-            if st.st_size <= MAX_BYTES and not os.path.isdir(full):
-                with open(full, "rb") as fh:
-                    text = fh.read(MAX_BYTES + 1).decode("utf-8", "replace")
+            # Only regular files: a FIFO or a terminal (`< /dev/tty`) would
+            # block the analysis, and so the shell, until someone writes.
+            if stat.S_ISREG(os.stat(full).st_mode):
+                fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+                with open(fd, "rb") as fh:
+                    st = os.fstat(fd)
+                    if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_BYTES:
+                        text = fh.read(MAX_BYTES + 1).decode("utf-8", "replace")
         except OSError:
             text = None
         cache[full] = text

@@ -69,3 +69,19 @@ def test_gathered_facts_carry_the_lister(tmp_path: Path) -> None:
     assert facts.extra["list_dir"]("deploy/sub") == (("c.json", False, 2),)
     assert {"kubeconfig", "kube_errors", "ssh_hosts", "resolve_pids"} <= set(facts.extra)
     assert "processes_read" not in facts.extra
+
+
+def test_reader_never_opens_a_fifo_or_a_terminal(tmp_path: Path) -> None:
+    """`cat < fifo` or `psql < /dev/tty` must not block the analysis (and the
+    shell) until someone writes: only regular files are read."""
+    import threading
+
+    fifo = tmp_path / "ff"
+    os.mkfifo(fifo)
+    read = files.reader(str(tmp_path))
+    got: list[object] = []
+    t = threading.Thread(target=lambda: got.extend([read("ff"), read("/dev/null")]), daemon=True)
+    t.start()
+    t.join(timeout=5)
+    assert not t.is_alive(), "the reader blocked on a FIFO"
+    assert got == [None, None]
