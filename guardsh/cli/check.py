@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 import click
@@ -21,7 +21,13 @@ from guardsh.pipeline import check as run_check
 from guardsh.policy.schema import Policy
 
 
-def decision_json(d: Decision) -> dict[str, Any]:
+def policy_notes(policy: Policy) -> list[str]:
+    """The policy's warnings (a skipped user layer, an ignored override), one
+    line each: `check` shows them with every answer, as `-c` does on stderr."""
+    return [f"policy: {w.splitlines()[0]}" for w in policy.warnings]
+
+
+def decision_json(d: Decision, notes: Sequence[str] = ()) -> dict[str, Any]:
     v = d.verdict
     return {
         "verdict": str(v.requirement),
@@ -35,14 +41,16 @@ def decision_json(d: Decision) -> dict[str, Any]:
         "break_glass": v.break_glass,
         "type_word": v.type_word,
         "messages": list(v.messages),
-        "notes": list(d.notes),
+        "notes": [*notes, *d.notes],
         "analysis_us": d.analysis_us,
     }
 
 
-def render(d: Decision, out: TextIO) -> None:
+def render(d: Decision, out: TextIO, notes: Sequence[str] = ()) -> None:
     from guardsh.errors import caret_block
 
+    for n in notes:
+        out.write(f"warning: {n}\n")
     v = d.verdict
     out.write(f"verdict: {v.requirement}  environment: {d.environment}\n")
     for f in d.findings:
@@ -62,6 +70,7 @@ def render(d: Decision, out: TextIO) -> None:
 
 
 def _batch(source: TextIO, policy: Policy, base: Snapshot, base_facts: Facts, out: TextIO) -> None:
+    notes = policy_notes(policy)
     for raw in source:
         if not raw.strip():
             continue
@@ -75,7 +84,7 @@ def _batch(source: TextIO, policy: Policy, base: Snapshot, base_facts: Facts, ou
             for key in ("expect",):
                 mapped.pop(key, None)
             d = cases.run(mapped, policy, base, base_facts)
-            out.write(json.dumps(decision_json(d)) + "\n")
+            out.write(json.dumps(decision_json(d, notes)) + "\n")
         except (GuardshError, ValueError, TypeError) as e:
             msg = e.show() if isinstance(e, UserError) else str(e)
             out.write(json.dumps({"error": msg}) + "\n")
@@ -135,12 +144,12 @@ def check(
 
         results = dryrun.run(decision, base, policy, facts=facts)
     if as_json:
-        data = decision_json(decision)
+        data = decision_json(decision, policy_notes(policy))
         if results is not None:
             data["dry_run"] = [r.as_json() for r in results]
         click.echo(json.dumps(data, indent=None))
     else:
-        render(decision, sys.stdout)
+        render(decision, sys.stdout, policy_notes(policy))
         if results is not None:
             from guardsh.confirm import dryrun
 

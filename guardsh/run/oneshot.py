@@ -120,7 +120,11 @@ def decide(
     if session is not None:
         session = session.with_policy(policy.sha256 or None)
     recorder = Recorder(policy, environ=env, session=session, warn=warn)
-    step = Step("run", decision=decision, policy=policy, snap=snap, facts=facts, recorder=recorder)
+    # a skipped user layer or an ignored override is said once, before the rest
+    notice = "".join(f"guardsh: policy: {w.splitlines()[0]}\n" for w in policy.warnings)
+    step = Step(
+        "run", notice, decision=decision, policy=policy, snap=snap, facts=facts, recorder=recorder
+    )
     v = decision.verdict
     if v.requirement == Requirement.DENY or v.needs_user:
         if can_ask:
@@ -131,10 +135,10 @@ def decide(
         )
         recorder.denied(decision, reason=why, cwd=snap.cwd)
         step.kind, step.status = "refuse", int(Exit.REFUSED)
-        step.message = refusal(decision, why, source)
+        step.message += refusal(decision, why, source)
     elif v.requirement == Requirement.WARN:
         what = "; ".join(f.detail or f.action for f in decision.findings)
-        step.message = f"guardsh: warning ({', '.join(v.rules) or 'policy'}): {what}\n"
+        step.message += f"guardsh: warning ({', '.join(v.rules) or 'policy'}): {what}\n"
     return step
 
 

@@ -75,6 +75,7 @@ class Repl:
         self.last_where: prompt.Where | None = None
         self.nested = escape.guardsh_command()
         self._warned_stopped = False
+        self._policy_said: tuple[str, ...] = ()
         self.session: PromptSession[str] = PromptSession(
             history=open_history(),
             completer=ShellCompleter(lambda: self.state),
@@ -176,7 +177,7 @@ class Repl:
             notify.show([f"could not work out where this shell points: {e!r}"])
             where = prompt.unknown(snap, self.policy)
         color = not prompt.no_color(snap)
-        notes = prompt.changes(self.last_where, where)
+        notes = self._policy_notices() + prompt.changes(self.last_where, where)
         self.last_where = where
         notify.show(notes, color=color)
         if self.tty:
@@ -192,6 +193,15 @@ class Repl:
             self.state = self._set_status(130)
             return ""
         return text
+
+    def _policy_notices(self) -> list[str]:
+        """The policy's warnings (a skipped user layer, an ignored override):
+        above the first prompt, and again only when they change."""
+        said = self.policy.warnings
+        if said == self._policy_said:
+            return []
+        self._policy_said = said
+        return [f"policy: {w.splitlines()[0]}" for w in said]
 
     def _prepare_terminal(self, where: prompt.Where, color: bool) -> None:
         """Title, and a fresh line when the last output did not end with one (zsh's PROMPT_SP)."""
