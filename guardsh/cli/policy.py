@@ -84,20 +84,47 @@ def _summary(p: Policy, tests: int) -> str:
 
 
 # ------------------------------------------------------------------ test
-def _own_tests(p: Policy, path: str | None) -> list[dict[str, Any]]:
-    """The tests a file (or folder) wrote, or those of every non-built-in layer."""
-    if path is not None:
-        prefix = os.path.join(path, "") if os.path.isdir(path) else path + ":"
-        return [t for t in p.tests if str(t.get("_origin", "")).startswith(prefix)]
+def _own_tests(p: Policy, path: str) -> list[dict[str, Any]]:
+    """The tests a file (or folder) wrote."""
+    prefix = os.path.join(path, "") if os.path.isdir(path) else path + ":"
+    return [t for t in p.tests if str(t.get("_origin", "")).startswith(prefix)]
+
+
+def _layer_tests(p: Policy) -> list[dict[str, Any]]:
+    """With no FILE: every layer's tests, and the built-in ones (`<...>`: the
+    default's, a baseline's) only while no layer changed what they test."""
+    from guardsh.policy.load import DEFAULT_NAME, default_text
+    from guardsh.policy.merge import Source, compile_layers
+
+    def verdicts(q: Policy) -> tuple[object, ...]:  # what a test's outcome depends on
+        return (q.environments, q.rules, q.unknown_environment, q.settings.timezone)
+
     mine = [t for t in p.tests if not str(t.get("_origin", "")).startswith("<")]
-    return mine or list(p.tests)
+    builtin = [t for t in p.tests if str(t.get("_origin", "")).startswith("<")]
+    base = compile_layers([Source(DEFAULT_NAME, default_text(), "builtin")])
+    if builtin and verdicts(p) != verdicts(base):
+        changers = [i.name for i in p.layers if i.kind != "builtin" and i.status == "ok"]
+        click.echo(
+            f"not run: {len(builtin)} tests of {DEFAULT_NAME}: they describe the default, "
+            f"and {', '.join(changers)} {'change' if len(changers) > 1 else 'changes'} it"
+        )
+        return mine
+    return builtin + mine
 
 
 @policy.command("test")
 @click.argument("files", nargs=-1, type=click.Path())
 @click.option("-v", "--verbose", is_flag=True, help="Also list the tests that pass.")
 def test_cmd(files: tuple[str, ...], verbose: bool) -> None:
-    """Run the `tests:` of each FILE (default: of the layers in effect). Exit 0, 1 or 2."""
+    """Run the `tests:` of each FILE over the built-in default. Exit 0, 1 or 2.
+
+    With no FILE: the tests of each layer in effect (system, team, user, or
+    GUARDSH_POLICY files), all against the merged policy, since that is what
+    runs. The built-in default's own tests run only while no layer changes
+    its environments, rules, unknown environment or timezone: they describe
+    the default, and a layer that tightens anything is meant to break them.
+    A broken system or team layer exits 2.
+    """
     from guardsh import cases
 
     runs: list[tuple[str | None, Policy | PolicyError]]
@@ -109,7 +136,14 @@ def test_cmd(files: tuple[str, ...], verbose: bool) -> None:
             click.echo(f"guardsh: policy error: {got}", err=True)
             broken = True
             continue
-        for case in _own_tests(got, path):
+        if path is None and got.errors:
+            for err in got.errors:
+                click.echo(f"guardsh: policy error: {err}", err=True)
+            broken = True
+            continue
+        for w in got.warnings if path is None else ():
+            click.echo(f"warning: {w.splitlines()[0]}", err=True)
+        for case in _own_tests(got, path) if path is not None else _layer_tests(got):
             where = case.get("_origin", "?")
             problems = cases.run_and_check(case, got)
             if problems:

@@ -107,6 +107,89 @@ def test_test_runs_the_shipped_policies() -> None:
     assert passed >= 20
 
 
+TIGHTER = """\
+rules:
+  - id: staging-high
+    match: {severity: high}
+    in: [staging]
+    require: type
+"""
+SITE_TEST = """\
+tests:
+  - cmd: rm -rf /srv/cache
+    hostname: preprod-app-1
+    expect: {environment: staging, require: type}
+"""
+USER = """\
+rules:
+  - id: my-force-push
+    match: {actions: [git.force_push]}
+    require: confirm
+tests:
+  - cmd: git push --force origin main
+    hostname: web-1
+    expect: {require: type}
+"""
+
+
+def layer(kind: str, text: str) -> Path:
+    """A system layer (under conftest's GUARDSH_CONFIG_DIR) or the user file."""
+    if kind == "system":
+        path = Path(os.environ["GUARDSH_CONFIG_DIR"]) / "policy.d" / "10-site.yaml"
+    else:
+        path = Path(os.environ["XDG_CONFIG_HOME"]) / "guardsh" / "policy.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o644)
+    return path
+
+
+def test_test_without_layers_runs_the_defaults_own_tests() -> None:
+    r = run("test", "-v")
+    assert r.returncode == Exit.OK, r.stdout
+    assert "ok   <built-in default>:" in r.stdout
+    assert int(r.stdout.splitlines()[-1].split()[0]) >= 10
+
+
+def test_test_a_layer_that_tightens_skips_the_defaults_tests() -> None:
+    """The default's tests say what the default does; a system layer that asks
+    more in staging is meant to fail them, and is not a broken policy."""
+    system = layer("system", TIGHTER)
+    r = run("test", "-v")
+    assert r.returncode == Exit.OK, r.stdout
+    assert "ok   <built-in default>" not in r.stdout and "FAIL" not in r.stdout
+    note = r.stdout.splitlines()[0]
+    assert note.startswith("not run: ")
+    assert note.endswith(
+        f"tests of <built-in default>: they describe the default, and {system} changes it"
+    )
+    assert r.stdout.splitlines()[-1] == "0 passed, 0 failed (no tests found)"
+
+
+def test_test_runs_each_layers_tests_against_the_merged_policy() -> None:
+    system = layer("system", TIGHTER + SITE_TEST)
+    user = layer("user", USER)
+    r = run("test", "-v")
+    assert r.returncode == Exit.OK, r.stdout
+    assert f"ok   {system}:7  rm -rf /srv/cache" in r.stdout
+    # the user's own rule asks only confirm: `type` comes from the system layer
+    assert f"ok   {user}:6  git push --force origin main" in r.stdout
+    assert r.stdout.splitlines()[-1] == "2 passed, 0 failed"
+    layer("system", SITE_TEST)  # without the system layer's rule, the user's test fails
+    r = run("test")
+    assert r.returncode == Exit.FAILURE, r.stdout
+    assert f"FAIL {user}:6  git push --force origin main" in r.stdout
+    assert "require: expected type, got confirm" in r.stdout
+
+
+def test_test_a_layer_that_changes_nothing_keeps_the_defaults_tests() -> None:
+    layer("system", "settings: {audit_required: true}\n" + SITE_TEST.replace("type}", "confirm}"))
+    r = run("test")
+    assert r.returncode == Exit.OK, r.stdout
+    assert "not run" not in r.stdout
+    assert int(r.stdout.splitlines()[-1].split()[0]) >= 11
+
+
 def test_explain_says_why(tmp_path: Path) -> None:
     r = run("explain", "--kube-context", "prod-eu", "--", "kubectl delete namespace payments")
     assert r.returncode == Exit.NEEDS_CONFIRMATION, r.stderr
