@@ -218,7 +218,7 @@ def _split_mysql(text: str) -> Script:
     delim = ";"
     for ms in metas:
         b.sql(_redelimit(text[pos : ms.start], delim))
-        pos = ms.end
+        pos = ms.sql_from
         raw = text[ms.start : ms.end]
         short = _MYSQL_SHORT.match(raw)
         if short:
@@ -233,16 +233,16 @@ def _split_mysql(text: str) -> Script:
             cmd = long.group(1).lower()
             rest = raw[long.end() :]
         rest = rest.strip()
-        if cmd != "delimiter" and rest.endswith(";"):
-            rest = rest[:-1].rstrip()
+        if cmd != "delimiter" and rest.endswith(delim):
+            rest = rest[: -len(delim)].rstrip()
         if cmd == "source":
             b.meta("include", [rest], raw)
         elif cmd == "system":
             b.meta("shell", [rest], raw)
         elif cmd == "use":
-            b.meta("use", _words(rest)[:1], raw)
+            b.meta("use", _mysql_words(rest)[:1], raw)
         elif cmd == "connect":
-            b.meta("connect", _words(rest), raw)
+            b.meta("connect", _mysql_words(rest), raw)
         elif cmd == "delimiter":
             delim = rest.split()[0] if rest.split() else ";"
         elif cmd in ("go", "ego", "g", "G"):
@@ -253,6 +253,11 @@ def _split_mysql(text: str) -> Script:
             b.current()
     b.sql(_redelimit(text[pos:], delim))
     return b.script()
+
+
+def _mysql_words(text: str) -> list[str]:
+    """The mysql client's command arguments: `'db'`, `"db"` and `` `db` `` unquoted."""
+    return [w[1:-1] if len(w) > 1 and w[0] == w[-1] == "`" else w for w in _words(text)]
 
 
 def _redelimit(seg: str, delim: str) -> str:

@@ -65,6 +65,13 @@ _LINE_CMD = {
     META_MYSQL: re.compile(r"(?i)[ \t]*(?:source|use|system|connect|delimiter|exit|quit|go|ego)\b"),
     META_SQLITE: re.compile(r"[ \t]*\.[A-Za-z]"),
 }
+# mysql: a `;` that ends a statement and starts a client command on the same
+# line (`select 1; use other; DROP TABLE t`): the client runs the command.
+_MYSQL_AFTER_SEMI = r";(?=[ \t]*(?i:use|connect|source|system)\b)"
+_NEXT_COMMAND = re.compile(r"[ \t]*(?=(?i:use|connect|source|system)\b)")
+_MYSQL_SHELL = re.compile(r"(?i)[ \t]*(?:system\b|\\!)")
+# mysql backslash commands that take no argument: the rest of the line is SQL
+_MYSQL_NO_ARG = frozenset("gGqcpentsWwx#")
 _DOLLAR = re.compile(r"\$(?:[A-Za-z_][\w]*)?\$")
 
 
@@ -81,6 +88,8 @@ def _special(d: Dialect, meta: str) -> re.Pattern[str]:
         parts.append("\\\\")
     if meta in _LINE_CMD:
         parts.append("\n")
+    if meta == META_MYSQL:
+        parts.append(_MYSQL_AFTER_SEMI)
     return re.compile("|".join(parts))
 
 
@@ -96,10 +105,19 @@ _BLOCK = re.compile(r"/\*|\*/")
 
 @dataclass(frozen=True, slots=True)
 class MetaSpan:
-    """A client meta-command found outside literals: its text is [start, end)."""
+    """A client meta-command found outside literals: its text is [start, end).
+
+    SQL resumes at `resume` when it is set: mysql's `system ls; DROP TABLE t`
+    hands the whole line to the shell and still runs the SQL after the `;`.
+    """
 
     start: int
     end: int
+    resume: int | None = None
+
+    @property
+    def sql_from(self) -> int:
+        return self.end if self.resume is None else self.resume
 
 
 def _fill(text: str, s: int, e: int, edge: str) -> str:
@@ -170,7 +188,10 @@ def _mask(text: str, d: Dialect, meta: str) -> tuple[str, tuple[MetaSpan, ...]]:
     if line_cmd is not None and line_cmd.match(text):
         text = "\n" + text  # a command on the first line: see it like any other
         masked, found = _mask(text, d, meta)
-        return masked[1:], tuple(MetaSpan(m.start - 1, m.end - 1) for m in found)
+        return masked[1:], tuple(
+            MetaSpan(m.start - 1, m.end - 1, None if m.resume is None else m.resume - 1)
+            for m in found
+        )
     while True:
         m = sp.search(text, pos)
         if m is None:
@@ -248,6 +269,20 @@ def _mask(text: str, d: Dialect, meta: str) -> tuple[str, tuple[MetaSpan, ...]]:
             out.append(text[pos:s])
             out.append(_fill(text, s, e, "$"))
             pending = True
+        elif c == ";":  # mysql: `; use other` starts a client command
+            if delim != ";":
+                out.append(text[pos : s + 1])
+                pos = s + 1
+                continue
+            s += 1
+            while text[s] in " \t":
+                s += 1
+            for ms in _mysql_commands(text, s, delim):
+                out.append(text[pos : ms.start])
+                out.append(" " * (ms.sql_from - ms.start))
+                metas.append(ms)
+                pos = e = ms.sql_from
+            pending = False
         elif c == "\n":
             cm = line_cmd.match(text, s + 1) if line_cmd is not None else None
             word = cm.group().strip().lower() if cm is not None else ""
@@ -258,18 +293,27 @@ def _mask(text: str, d: Dialect, meta: str) -> tuple[str, tuple[MetaSpan, ...]]:
             s = s + 1 + len(cm.group()) - len(cm.group().lstrip())
             e = text.find("\n", s)
             e = n if e < 0 else e
+            cmds = [MetaSpan(s, e)]
             if word == "delimiter":
                 parts = text[s:e].split()
                 delim = parts[1] if len(parts) > 1 else ";"
-            out.append(text[pos:s])
-            out.append(" " * (e - s))
-            metas.append(MetaSpan(s, e))
+            elif meta == META_MYSQL:
+                cmds = _mysql_commands(text, s, delim)
+            for ms in cmds:
+                out.append(text[pos : ms.start])
+                out.append(" " * (ms.sql_from - ms.start))
+                metas.append(ms)
+                pos = e = ms.sql_from
             pending = False
         else:  # a backslash meta-command
-            e = _backslash_end(text, s, meta)
+            ms = _backslash_command(text, s, meta, delim)
+            if meta == META_MYSQL and text.startswith("\\d", s):
+                parts = text[ms.start : ms.end].split()
+                delim = parts[1] if len(parts) > 1 else ";"
+            e = ms.sql_from
             out.append(text[pos:s])
             out.append(_blank(text, s, e))
-            metas.append(MetaSpan(s, e))
+            metas.append(ms)
             pending = False
         pos = e
     if not out:
@@ -282,8 +326,9 @@ def _word_char(c: str) -> bool:
     return c.isalnum() or c == "_" or c == "$"
 
 
-def _backslash_end(text: str, s: int, meta: str) -> int:
-    """Where a backslash meta-command ends: the line's end, or psql's `\\\\`."""
+def _backslash_command(text: str, s: int, meta: str, delim: str) -> MetaSpan:
+    """A backslash meta-command at s: to the line's end, or psql's `\\\\`;
+    mysql's end at the delimiter (see _mysql_command)."""
     e = text.find("\n", s)
     e = len(text) if e < 0 else e
     if meta == META_PSQL:
@@ -291,10 +336,57 @@ def _backslash_end(text: str, s: int, meta: str) -> int:
         if name and name.group() not in ("\\!", "\\|"):
             sep = text.find("\\\\", s + 1, e)
             if sep >= 0:
-                return sep + 2
-    if meta == META_MYSQL and len(text) > s + 1 and text[s + 1] in "gGqcp":
-        return s + 2  # argument-less short commands end right away
-    return e
+                return MetaSpan(s, sep + 2)
+    if meta == META_MYSQL and len(text) > s + 1:
+        if text[s + 1] in _MYSQL_NO_ARG:
+            return MetaSpan(s, s + 2)  # argument-less: the rest of the line is SQL
+        if text[s + 1] != "d":  # `\d //` takes the whole line, as `delimiter` does
+            return _mysql_command(text, s, delim)
+    return MetaSpan(s, e)
+
+
+def _mysql_commands(text: str, s: int, delim: str) -> list[MetaSpan]:
+    """The client commands from s on: `use a; use b; DROP TABLE t` is two."""
+    found = [_mysql_command(text, s, delim)]
+    while delim == ";" and found[-1].resume is None and text[found[-1].end - 1] == ";":
+        nxt = _NEXT_COMMAND.match(text, found[-1].end)
+        if nxt is None:
+            break
+        found.append(_mysql_command(text, nxt.end(), delim))
+    return found
+
+
+def _mysql_command(text: str, s: int, delim: str) -> MetaSpan:
+    """A mysql client command at s (`use db`, `\\u db`, `source f`, `system ls`):
+    it ends at the first delimiter outside quotes, or at the end of the line,
+    and the client runs what follows on the line as the next statement. The
+    shell (`system`, `\\!`) is given the whole line all the same."""
+    eol = text.find("\n", s)
+    eol = len(text) if eol < 0 else eol
+    k = _delimiter_at(text, s, eol, delim)
+    if k < 0:
+        return MetaSpan(s, eol)
+    if _MYSQL_SHELL.match(text, s):
+        return MetaSpan(s, eol, k + len(delim))
+    return MetaSpan(s, k + len(delim))
+
+
+def _delimiter_at(text: str, s: int, e: int, delim: str) -> int:
+    """The first `delim` in text[s:e] outside quotes, or -1."""
+    k = text.find(delim, s, e)
+    if k < 0 or not any(q in text[s:k] for q in "'\"`"):
+        return k
+    i = s
+    while i < e:
+        c = text[i]
+        if c in "'\"`":
+            i += 1
+            while i < e and text[i] != c:
+                i += 2 if c != "`" and text[i] == "\\" else 1
+        elif text.startswith(delim, i):
+            return i
+        i += 1
+    return -1
 
 
 # ----------------------------------------------------------------- tokens

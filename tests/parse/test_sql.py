@@ -492,6 +492,65 @@ def test_split_mysql_commands() -> None:
     ]
 
 
+def _mysql_pieces(text: str) -> list[tuple[str | None, object]]:
+    return [
+        (p.meta, p.args) if p.meta else ("sql", (p.sql or "").strip())
+        for p in split_mysql(text).pieces
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # `use`, `connect` and `source` end at `;` (or the end of the line):
+        # the mysql client runs what follows as the next statement
+        ("use other; DROP TABLE t", [("use", ("other",)), ("sql", "DROP TABLE t")]),
+        ("USE other; DELETE FROM t", [("use", ("other",)), ("sql", "DELETE FROM t")]),
+        ("connect other; DROP TABLE t", [("connect", ("other",)), ("sql", "DROP TABLE t")]),
+        ("\\u other; DROP TABLE t", [("use", ("other",)), ("sql", "DROP TABLE t")]),
+        ("\\r other h2; DROP TABLE t", [("connect", ("other", "h2")), ("sql", "DROP TABLE t")]),
+        (
+            "select 1;use other; DROP TABLE t",
+            [("sql", "select 1;"), ("use", ("other",)), ("sql", "DROP TABLE t")],
+        ),
+        (
+            "SELECT 1; USE a; USE b; DROP TABLE t;",
+            [("sql", "SELECT 1;"), ("use", ("a",)), ("use", ("b",)), ("sql", "DROP TABLE t;")],
+        ),
+        ("use `my;db`; DROP TABLE t", [("use", ("my;db",)), ("sql", "DROP TABLE t")]),
+        ("use other\nDROP TABLE t;", [("use", ("other",)), ("sql", "DROP TABLE t;")]),
+        (
+            "source /x.sql; DROP TABLE t",
+            [("include", ("/x.sql",)), ("sql", "DROP TABLE t")],
+        ),
+        # the shell is given the whole line (`\!` does that; for `system` it is
+        # the safe reading), and the SQL after the `;` still runs
+        (
+            "system ls; DROP TABLE t",
+            [("shell", ("ls; DROP TABLE t",)), ("sql", "DROP TABLE t")],
+        ),
+        (
+            "\\! echo; rm -rf /x; DROP TABLE t",
+            [("shell", ("echo; rm -rf /x; DROP TABLE t",)), ("sql", "rm -rf /x; DROP TABLE t")],
+        ),
+        (
+            "delimiter //\nuse other// DROP TABLE t//",
+            [("use", ("other",)), ("sql", "DROP TABLE t;")],
+        ),
+        # near misses: not a command at the start of a statement
+        ("SELECT use_count FROM t; SELECT 1", [("sql", "SELECT use_count FROM t; SELECT 1")]),
+        ("SELECT 1; usefoo", [("sql", "SELECT 1; usefoo")]),
+        ("SELECT 'x; use other'; DROP TABLE t", [("sql", "SELECT 'x; use other'; DROP TABLE t")]),
+        (
+            "SELECT 1 /* ; use other */; DROP TABLE t",
+            [("sql", "SELECT 1 /* ; use other */; DROP TABLE t")],
+        ),
+    ],
+)
+def test_split_mysql_commands_end_at_the_delimiter(text: str, expected: list[object]) -> None:
+    assert _mysql_pieces(text) == expected
+
+
 def test_split_mysql_column_named_source_is_not_a_command() -> None:
     script = split_mysql("DELETE FROM t WHERE\nsource = 'x';")
     assert [p.meta for p in script.pieces] == [None]
