@@ -178,14 +178,20 @@ def mysql_params(
     extra_file: Word | None,
     no_defaults: bool,
 ) -> Params:
-    """mysql/mariadb: options, then option files, then MYSQL_HOST/MYSQL_TCP_PORT."""
+    """mysql/mariadb: options, then option files, then MYSQL_HOST/MYSQL_TCP_PORT.
+
+    A socket (`-S`, `socket=` in an option file such as Debian's stock
+    mariadb.cnf) is not a host: the client uses it only when the host it
+    ends up with is localhost or unset, so it never hides MYSQL_HOST or an
+    option file's host. (The unset host becomes localhost in mysql_target,
+    where db_target marks it as a socket connection.)
+    """
+    del socket  # never decides the host; see above
     p = Params()
     _put(p, "host", host)
     _put(p, "port", port)
     _put(p, "user", user)
     _put(p, "dbname", dbname)
-    if socket is not None and socket.known:
-        p.setdefault("host", "localhost")
     files: list[str] = []
     if not no_defaults and here(inv):  # a remote client reads that machine's option files
         if defaults_file is not None:
@@ -199,9 +205,7 @@ def mysql_params(
         text = ctx.facts.read_file(resolve(inv, ctx, path))
         if text is not None:
             found.update(dburl.my_cnf_params(text, MYSQL_GROUPS))
-    if "socket" in found:
-        found.setdefault("host", "localhost")
-        del found["socket"]
+    found.pop("socket", None)
     for k, v in found.items():
         p.setdefault(k, v)
     get = getenv(inv, ctx)
