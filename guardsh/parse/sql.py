@@ -39,6 +39,11 @@ _DEEP = re.compile(
     r"\(\s*(?:with|delete|update|insert|merge|upsert)\b"
     r"|pg_(?:terminate_backend|cancel_backend|drop_replication_slot)|dblink_exec"
 )
+# The same functions called by a quoted name (`"pg_terminate_backend"(pid)`):
+# the masked copy hides a quoted identifier, so these are found in the text.
+_QUOTED_FUNC = re.compile(
+    r'(?i)"(?:pg_terminate_backend|pg_cancel_backend|pg_drop_replication_slot|dblink_exec)"'
+)
 _HEAD = re.compile(r"\s*([A-Za-z_]+)")
 _CREATE_INDEX = re.compile(r"(?i)\s*create\s+(?:unique\s+)?index\s+(?!concurrently\b)")
 _HEAD_ONLY = frozenset({"INSERT", "REPLACE", "UPSERT"})  # the table name is all we need
@@ -105,6 +110,10 @@ def _walk(text: str, masked: str, d: Dialect, plpgsql: bool) -> list[SqlOp]:
     savepoints: dict[str, int] = {}
     sub = _sub(d.name)
     deep_at = [m.start() for m in _DEEP.finditer(low)]
+    if '"' in text:
+        quoted = [m.start() for m in _QUOTED_FUNC.finditer(text)]
+        if quoted:
+            deep_at = sorted(deep_at + quoted)
     for s, e in statements(masked):
         head = _HEAD.match(masked, s, e)
         first = head.group(1).upper() if head else ""

@@ -142,6 +142,8 @@ def functions(st: Stmt, i: int, end: int) -> list[SqlOp]:
     toks = st.toks
     for k in range(i, end - 1):
         u = toks[k].up
+        if u[0] == '"':  # a quoted name calls the same function: "pg_terminate_backend"(pid)
+            u = literal(st.text, toks[k]).upper()
         if u in _FUNCS and toks[k + 1].up == "(":
             c = st.close[k + 1]
             arg = st.src(k + 2, c) or "?"
