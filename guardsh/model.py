@@ -268,7 +268,7 @@ class Facts:
 class Verdict:
     requirement: Requirement
     reason: bool = False
-    reason_pattern: str | None = None
+    reason_pattern: str | None = None  # every matching rule's, as one regex (decide.all_of)
     delay: int = 0
     break_glass: bool = False
     rules: tuple[str, ...] = ()

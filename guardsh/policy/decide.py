@@ -1,14 +1,16 @@
 """Findings + environments + clock + user -> the verdict: the strictest rule wins.
 
-Modifiers combine: a reason is wanted if any matching rule wants one, the
-delay is the longest, break-glass is offered only when every denying rule
-offers it. `hours` are read in their own zone, else the policy's
-`settings.timezone`, else the clock's zone (the CLI passes local time).
+Modifiers combine: a reason is wanted if any matching rule wants one (and
+must match every matching rule's pattern), the delay is the longest,
+break-glass is offered only when every denying rule offers it. `hours` are
+read in their own zone, else the policy's `settings.timezone`, else the
+clock's zone (the CLI passes local time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +19,7 @@ from guardsh.policy.schema import Policy, Rule
 
 COULD_NOT_ANALYZE = "guardsh could not analyze this command"
 POLICY_BROKEN = "the policy is broken, so everything destructive asks: "
+_LEADING_FLAGS = re.compile(r"\(\?([aimsux]+)\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,23 @@ def rule_matches(
     return not (rule.hours or rule.days) or in_window(rule, clock, default_tz)
 
 
+def all_of(patterns: Sequence[str]) -> str | None:
+    """One regex that a reason matches (searched) only when it matches every
+    pattern: `(?=.*(?:p1))(?=.*(?:p2))`; a single pattern stays as written.
+    A pattern's leading flags (`(?i)`) become scoped (`(?i:p)`), since flags
+    must lead the whole regex; the loader refuses named groups and
+    back-references, which would not survive the join."""
+    if len(patterns) <= 1:
+        return patterns[0] if patterns else None
+    parts = []
+    for p in patterns:
+        flags = ""
+        while m := _LEADING_FLAGS.match(p):
+            flags, p = flags + m.group(1), p[m.end() :]
+        parts.append(f"(?=.*(?{flags}:{p}))")
+    return "".join(parts)
+
+
 def decide(
     findings: Sequence[Finding],
     policy: Policy,
@@ -85,7 +105,7 @@ def decide(
     """The strictest requirement of all matching rules, with their modifiers."""
     require = Requirement.ALLOW
     reason = False
-    pattern = None
+    patterns: list[str] = []  # every matching rule's, in rule order
     delay = 0
     rules: list[str] = []
     messages: list[str] = []
@@ -107,7 +127,8 @@ def decide(
             if rule.require == Requirement.DENY:
                 deny_rules.append(rule)
             reason = reason or rule.reason
-            pattern = pattern or rule.reason_pattern
+            if rule.reason_pattern and rule.reason_pattern not in patterns:
+                patterns.append(rule.reason_pattern)
             delay = max(delay, rule.delay)
     if policy.errors and protected:
         # fail closed: a broken system/team layer makes every finding ask
@@ -125,7 +146,7 @@ def decide(
     return Verdict(
         requirement=require,
         reason=reason,
-        reason_pattern=pattern,
+        reason_pattern=all_of(patterns),
         delay=delay,
         break_glass=bool(deny_rules) and all(r.break_glass for r in deny_rules),
         rules=tuple(rules),

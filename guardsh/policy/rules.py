@@ -34,6 +34,8 @@ _MATCH_KEYS = frozenset({"actions", "action", "tags", "severity", "objects", "ob
 _DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})(?:\s+(\S+))?$")
 _REQUIREMENTS = "allow, warn, confirm, type, dry-run, deny"
+# a back-reference (`\1`, not `\\1`), `(?P=name)`, or a conditional `(?(1)...)`
+_BACKREF = re.compile(r"(?:^|[^\\])(?:\\\\)*\\[1-9]|\(\?P=|\(\?\(")
 
 
 @dataclass
@@ -167,11 +169,18 @@ def parse_rule(f: PolicyFile, node: Node) -> RulePart:
             kw["reason"] = f.boolean(r, "reason")
         else:
             try:
-                re.compile(text)
+                rx = re.compile(text)
             except re.error as e:
                 raise f.error(
                     r, f"bad reason pattern (a regular expression the reason must match): {e}"
                 ) from None
+            if rx.groupindex or _BACKREF.search(text):
+                raise f.error(
+                    r,
+                    "a reason pattern cannot name a group or refer back to one (`(?P<name>...)`, "
+                    "`\\1`, `(?P=name)`): the patterns of every rule that matches a command are "
+                    "joined into one",
+                )
             kw["reason"], kw["reason_pattern"] = True, text
     if "delay" in d:
         kw["delay"] = f.number(d["delay"], "delay (seconds)")

@@ -4,6 +4,7 @@ users and groups, several targets in one line, and explain agrees."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -178,6 +179,43 @@ def test_modifiers_combine_and_break_glass_needs_every_deny_rule() -> None:
     )
     v = decide([_finding("staging", tags=frozenset({"critical"}))], p, now, Who("op"))
     assert v.requirement == Requirement.DENY and not v.break_glass
+
+
+def test_every_reason_pattern_of_the_matching_rules_is_enforced() -> None:
+    """Two rules, two ticket patterns: the reason must match both, not only
+    the first rule's; one regex (the JSON's `reason_pattern` stays a string)."""
+    ticket = "reason: '^(OPS|INC)-[0-9]+'"
+    p = policy(
+        f"""
+rules:
+  - {{id: a, match: {{actions: [fs.*]}}, require: confirm, {ticket}}}
+  - {{id: b, match: {{severity: [high]}}, require: confirm, reason: 'CHG-[0-9]+'}}
+  - {{id: c, match: {{severity: [high]}}, require: warn, reason: '(?i)approved'}}
+  - {{id: d, match: {{actions: [fs.*]}}, require: warn, {ticket}}}
+  - {{id: e, match: {{severity: [low]}}, require: warn, reason: NEVER}}
+"""
+    )
+    now = dt.datetime(2026, 1, 14, 12, tzinfo=dt.UTC)
+    v = decide([_finding("staging")], p, now, Who("op"))
+    assert v.reason and isinstance(v.reason_pattern, str)
+    rx = re.compile(v.reason_pattern)
+    assert rx.search("OPS-1 for CHG-22, Approved by bob")
+    assert rx.search("INC-7 CHG-8 APPROVED")
+    for short in ("OPS-1 for CHG-22", "CHG-22 approved", "OPS-1 approved", "x OPS-1 CHG-2 ok"):
+        assert not rx.search(short), short
+    v = decide([_finding("staging", action="fs.delete", sev=Severity.LOW)], p, now, Who("op"))
+    rx = re.compile(v.reason_pattern or "")
+    assert rx.search("OPS-1 NEVER") and not rx.search("OPS-1") and not rx.search("NEVER")
+    # the same pattern twice, or one alone, stays as written (the card shows it)
+    only_a = policy(
+        f"""
+rules:
+  - {{id: a, match: {{actions: [fs.*]}}, require: confirm, {ticket}}}
+  - {{id: d, match: {{actions: [fs.*]}}, require: warn, {ticket}}}
+"""
+    )
+    v = decide([_finding("staging")], only_a, now, Who("op"))
+    assert v.reason_pattern == "^(OPS|INC)-[0-9]+"
 
 
 def test_a_broken_policy_asks_for_findings_only_in_protected_environments() -> None:

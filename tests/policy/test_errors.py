@@ -169,6 +169,14 @@ def test_yaml_syntax_error_points_at_the_line() -> None:
             "an empty pattern matches nothing",
         ),
         ("environments:\n  - name: lab\n    color: purple\n", "unknown color `purple`"),
+        (
+            "rules:\n  - id: x\n    require: type\n    reason: '(?P<t>[A-Z]+)-[0-9]+'\n",
+            "a reason pattern cannot name a group or refer back to one",
+        ),
+        (
+            "rules:\n  - id: x\n    require: type\n    reason: '([A-Z]+)-\\1'\n",
+            "a reason pattern cannot name a group or refer back to one",
+        ),
     ],
 )
 def test_other_errors_name_what_was_expected(text: str, fragment: str) -> None:
