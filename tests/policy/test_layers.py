@@ -13,6 +13,7 @@ from guardsh.errors import PolicyError
 from guardsh.model import Requirement
 from guardsh.policy import layers
 from guardsh.policy.decide import POLICY_BROKEN
+from guardsh.policy.load import default_text, merge
 from tests.policy.conftest import World, decide
 
 TIGHTEN = "settings:\n  user_layer: tighten\n"
@@ -303,6 +304,37 @@ def test_environments_refine_field_by_field(world: World) -> None:
     assert prod is not None and prod.protected and prod.color == "red"
     assert [fm.field for fm in prod.match] == ["names", "hostname"]
     assert [fm.field for fm in prod.exclude] == ["names"]
+
+
+def order_after(text: str) -> list[str]:
+    policy = merge([("<default>", default_text()), ("site.yaml", text)])
+    return [e.name for e in policy.environments]
+
+
+def test_a_new_environment_goes_before_the_first_existing_one_listed_after_it() -> None:
+    """The rule policies/README.md states: a new environment is placed just
+    before the first existing environment that the same file lists after it;
+    when none follows it, it is appended (least dangerous)."""
+    lab = "  - name: lab\n    match: {hostname: [lab-*]}\n"
+    assert order_after(f"environments:\n{lab}  - name: development\n") == [
+        "production", "staging", "lab", "development",
+    ]  # fmt: skip
+    assert order_after(f"environments:\n{lab}  - name: production\n") == [
+        "lab", "production", "staging", "development",
+    ]  # fmt: skip
+    # an existing environment listed *before* it places nothing: appended
+    assert order_after(f"environments:\n  - name: staging\n{lab}") == [
+        "production", "staging", "development", "lab",
+    ]  # fmt: skip
+    # two new ones keep the file's order, both before development
+    two = f"environments:\n{lab}  - name: ci\n  - name: development\n"
+    assert order_after(two) == ["production", "staging", "lab", "ci", "development"]
+    # and order decides: `lab-dev-1` is lab, not development, once lab comes first
+    before = f"environments:\n{lab}  - name: development\n"
+    p = merge([("<default>", default_text()), ("site.yaml", before)])
+    assert decide(p, "rm -rf /srv/x", hostname="lab-dev-1").environment == "lab"
+    p = merge([("<default>", default_text()), ("site.yaml", f"environments:\n{lab}")])
+    assert decide(p, "rm -rf /srv/x", hostname="lab-dev-1").environment == "development"
 
 
 def test_a_new_environment_is_protected_unless_it_says_not(world: World) -> None:
