@@ -1,11 +1,12 @@
 """SQL text -> the operations it performs (pure, cached by text).
 
-`analyze_sql(text)` walks every statement's tokens (sqlstmt, sqlverbs, sqlexec):
-multi-statement input, comments, any case, quoted identifiers, dollar quotes,
-DML in CTEs, EXPLAIN ANALYZE, DO blocks and EXECUTE, tautological WHERE
-clauses, BEGIN ... ROLLBACK. A keyword pre-filter skips all work for text
-that names nothing destructive, and statements without such a keyword are
-never tokenized, so a 10,000-line migration stays within its budget.
+`analyze_sql(text)` walks every statement's tokens (sqlstmt, sqlverbs,
+sqldrop, sqlexec): multi-statement input, comments, any case, quoted
+identifiers, dollar quotes, DML in CTEs, EXPLAIN ANALYZE, DO blocks and
+EXECUTE, tautological WHERE clauses, BEGIN ... ROLLBACK. A keyword pre-filter
+skips all work for text that names nothing destructive, and statements
+without such a keyword are never tokenized, so a 10,000-line migration stays
+within its budget.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from guardsh.model import Severity
+from guardsh.parse import sqldrop  # noqa: F401  (registers DROP)
 from guardsh.parse.sqlexec import PLPGSQL_STARTS, dynamic, functions, generated_sql, nested
 from guardsh.parse.sqllex import DIALECTS, POSTGRES, Dialect, mask, statements, tokenize
 from guardsh.parse.sqlstmt import SqlOp, Stmt, tag

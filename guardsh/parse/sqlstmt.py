@@ -40,36 +40,6 @@ _FUNCS = frozenset(
     {"PG_TERMINATE_BACKEND", "PG_CANCEL_BACKEND", "PG_DROP_REPLICATION_SLOT", "DBLINK_EXEC"}
 )
 
-# DROP kinds: keyword sequence -> (action, severity); longest sequences first.
-_HIGH_OTHER = {"USER", "ROLE", "GROUP", "TABLESPACE", "EXTENSION", "SERVER", "PUBLICATION"}
-_HIGH_OTHER |= {"SUBSCRIPTION", "DICTIONARY", "REPLICA"}
-_DROP_KINDS: list[tuple[tuple[str, ...], str]] = sorted(
-    (
-        (tuple(k.split()), a)
-        for k, a in {
-            "DATABASE": "sql.drop_database",
-            "SCHEMA": "sql.drop_schema",
-            "TABLE": "sql.drop_table",
-            "TEMPORARY TABLE": "sql.drop_table",
-            "TEMP TABLE": "sql.drop_table",
-            "OWNED BY": "sql.drop_schema",
-            "MATERIALIZED VIEW": "sql.drop_other",
-            "FOREIGN TABLE": "sql.drop_other",
-            "FOREIGN DATA WRAPPER": "sql.drop_other",
-            "EVENT TRIGGER": "sql.drop_other",
-            "ACCESS METHOD": "sql.drop_other",
-            "USER MAPPING": "sql.drop_other",
-            "TEXT SEARCH CONFIGURATION": "sql.drop_other",
-            "TEXT SEARCH DICTIONARY": "sql.drop_other",
-            "OPERATOR CLASS": "sql.drop_other",
-            "OPERATOR FAMILY": "sql.drop_other",
-            "PROCEDURAL LANGUAGE": "sql.drop_other",
-        }.items()
-    ),
-    key=lambda kv: -len(kv[0]),
-)
-
-
 _PASSWORD = re.compile(
     r"""(?i)\b(PASSWORD|IDENTIFIED\s+(?:WITH\s+\w+\s+)?BY)\s*(?:'(?:[^']|'')*'?|"[^"]*"?|\S+)"""
 )

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 from guardsh.parse.sqllex import literal
-from guardsh.parse.sqlstmt import _DROP_KINDS, _HIGH_OTHER, HIGH, LOW, SqlOp, Stmt
+from guardsh.parse.sqlstmt import HIGH, LOW, SqlOp, Stmt
 
 Handler = Callable[[Stmt, int, int], list[SqlOp]]
 VERBS: dict[str, Handler] = {}
@@ -114,50 +114,6 @@ def truncate(st: Stmt, i: int, end: int) -> list[SqlOp]:
     tags = ("cascade",) if cascade else ()
     detail = "TRUNCATE " + ", ".join(tables) + (" CASCADE" if cascade else "")
     return [st.op("sql.truncate", tables, HIGH, i, end, detail, *tags)]
-
-
-@verb("DROP")
-def drop(st: Stmt, i: int, end: int) -> list[SqlOp]:
-    j = i + 1
-    kind: tuple[str, ...] = ()
-    action = "sql.drop_other"
-    for words, act in _DROP_KINDS:
-        if all(st.w(j + n) == w for n, w in enumerate(words)):
-            kind, action = words, act
-            break
-    if not kind:
-        if j >= end or st.toks[j].kind != "word":
-            # `DROP` with no object kind (`TRUNCATE t; DROP`, `DROP -- x`): an
-            # incomplete statement; what it would drop cannot be known.
-            detail = st.src(i, end) or "DROP"
-            return [
-                st.op("sql.drop_other", ["?"], LOW, i, end, detail, "incomplete", "unknown-object")
-            ]
-        kind = (st.w(j),)
-    j += len(kind)
-    j = st.skip(j, "CONCURRENTLY")
-    if st.w(j) == "IF" and st.w(j + 1) == "EXISTS":
-        j += 2
-    objs, k = st.names(j, end)
-    cascade = st.find("CASCADE", k, end) >= 0
-    kind_s = " ".join(kind)
-    if kind == ("SCHEMA",) and st.d.name == "mysql":
-        action = "sql.drop_database"  # a schema is a database in MySQL
-    if action == "sql.drop_other":
-        sev = HIGH if cascade or kind[-1] in _HIGH_OTHER else LOW
-    else:
-        sev = HIGH
-    tags = ["cascade"] if cascade else []
-    if action == "sql.drop_other":
-        tags.append(kind_s.lower().replace(" ", "-"))
-    if kind == ("OWNED", "BY"):
-        tags.append("owned-by")
-    if st.w(k) == "ON" and action == "sql.drop_other":  # DROP INDEX i ON t, DROP TRIGGER t ON x
-        on, _ = st.name(k + 1)
-        kind_s = f"{kind_s}"
-        objs = [f"{on}.{o}" if on else o for o in objs]
-    detail = f"DROP {kind_s} {', '.join(objs)}" + (" CASCADE" if cascade else "")
-    return [st.op(action, objs, sev, i, end, detail, *tags)]
 
 
 _ALTER_DROP_KEEP = frozenset({"DEFAULT", "NOT", "IDENTITY", "EXPRESSION"})

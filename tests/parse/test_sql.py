@@ -269,6 +269,147 @@ def test_every_prefix_of_a_statement_is_analyzed_without_error() -> None:
                 analyze_sql(sql[:cut], dialect, plpgsql=True)
 
 
+DROP_FORMS: list[tuple[str, str, list[tuple[str, tuple[str, ...], Severity]]]] = [
+    # PostgreSQL's multi-word DROP forms: the object is what the form names
+    ("postgres", "DROP USER MAPPING FOR bob SERVER s", [("sql.drop_other", ("bob@s",), L)]),
+    (
+        "postgres",
+        "DROP USER MAPPING IF EXISTS FOR CURRENT_USER SERVER files",
+        [("sql.drop_other", ("current_user@files",), L)],
+    ),
+    ("postgres", 'DROP USER MAPPING FOR "Bob" SERVER "S1"', [("sql.drop_other", ("Bob@S1",), L)]),
+    ("postgres", "DROP USER MAPPING FOR PUBLIC SERVER s", [("sql.drop_other", ("public@s",), L)]),
+    ("postgres", "DROP TRANSFORM FOR int LANGUAGE plpgsql", [("sql.drop_other", ("int",), L)]),
+    (
+        "postgres",
+        "DROP TRANSFORM IF EXISTS FOR hstore LANGUAGE plpython3u CASCADE",
+        [("sql.drop_other", ("hstore",), H)],
+    ),
+    (
+        "postgres",
+        "DROP TRANSFORM FOR double precision LANGUAGE plpython3u",
+        [("sql.drop_other", ("double precision",), L)],
+    ),
+    (
+        "postgres",
+        "DROP OPERATOR CLASS widget_ops USING btree",
+        [("sql.drop_other", ("widget_ops",), L)],
+    ),
+    (
+        "postgres",
+        "DROP OPERATOR FAMILY IF EXISTS float_ops USING btree CASCADE",
+        [("sql.drop_other", ("float_ops",), H)],
+    ),
+    ("postgres", "DROP OPERATOR ^ (integer, integer)", [("sql.drop_other", ("^",), L)]),
+    (
+        "postgres",
+        "DROP OPERATOR IF EXISTS public.=== (int, int), ~ (none, bit) CASCADE",
+        [("sql.drop_other", ("public.===", "~"), H)],
+    ),
+    ("postgres", "DROP CAST (bigint AS int4)", [("sql.drop_other", ("bigint AS int4",), L)]),
+    (
+        "postgres",
+        "DROP CAST IF EXISTS (text AS my_type) CASCADE",
+        [("sql.drop_other", ("text AS my_type",), H)],
+    ),
+    ("postgres", "DROP RULE newrule ON mytable", [("sql.drop_other", ("mytable.newrule",), L)]),
+    (
+        "postgres",
+        "DROP TRIGGER IF EXISTS audit_trg ON films CASCADE",
+        [("sql.drop_other", ("films.audit_trg",), H)],
+    ),
+    ("postgres", "DROP POLICY IF EXISTS p1 ON my_table", [("sql.drop_other", ("my_table.p1",), L)]),
+    ("postgres", "DROP EVENT TRIGGER snitch", [("sql.drop_other", ("snitch",), L)]),
+    (
+        "postgres",
+        "DROP FOREIGN DATA WRAPPER IF EXISTS dbi CASCADE",
+        [("sql.drop_other", ("dbi",), H)],
+    ),
+    (
+        "postgres",
+        "DROP TEXT SEARCH CONFIGURATION my_english",
+        [("sql.drop_other", ("my_english",), L)],
+    ),
+    (
+        "postgres",
+        "DROP TEXT SEARCH DICTIONARY english_dict",
+        [("sql.drop_other", ("english_dict",), L)],
+    ),
+    ("postgres", "DROP TEXT SEARCH PARSER my_parser", [("sql.drop_other", ("my_parser",), L)]),
+    ("postgres", "DROP TEXT SEARCH TEMPLATE my_tmpl", [("sql.drop_other", ("my_tmpl",), L)]),
+    ("postgres", "DROP ACCESS METHOD heptree", [("sql.drop_other", ("heptree",), L)]),
+    ("postgres", "DROP SERVER IF EXISTS foo", [("sql.drop_other", ("foo",), H)]),
+    ("postgres", "DROP PUBLICATION mypublication", [("sql.drop_other", ("mypublication",), H)]),
+    ("postgres", "DROP SUBSCRIPTION mysub", [("sql.drop_other", ("mysub",), H)]),
+    (
+        "postgres",
+        "DROP STATISTICS IF EXISTS accounting.users_uid_creation, public.grants_user_role",
+        [("sql.drop_other", ("accounting.users_uid_creation", "public.grants_user_role"), L)],
+    ),
+    ("postgres", "DROP ROUTINE foo(integer), foo(text)", [("sql.drop_other", ("foo",), L)]),
+    (
+        "postgres",
+        "DROP PROCEDURE do_db_maintenance()",
+        [("sql.drop_other", ("do_db_maintenance",), L)],
+    ),
+    (
+        "postgres",
+        "DROP AGGREGATE myavg(integer), myavg(bigint)",
+        [("sql.drop_other", ("myavg",), L)],
+    ),
+    (
+        "postgres",
+        'DROP AGGREGATE myrank(VARIADIC "any" ORDER BY VARIADIC "any")',
+        [("sql.drop_other", ("myrank",), L)],
+    ),
+    ("postgres", "DROP FUNCTION IF EXISTS f(int), g", [("sql.drop_other", ("f", "g"), L)]),
+    ("postgres", "DROP COLLATION german", [("sql.drop_other", ("german",), L)]),
+    # ClickHouse: ON CLUSTER is where, not what
+    ("clickhouse", "DROP DICTIONARY d ON CLUSTER c", [("sql.drop_other", ("d",), H)]),
+    ("clickhouse", "DROP VIEW v ON CLUSTER c", [("sql.drop_other", ("v",), L)]),
+    ("clickhouse", "DROP TABLE db.t ON CLUSTER c SYNC", [("sql.drop_table", ("db.t",), H)]),
+    (
+        "clickhouse",
+        "DROP USER IF EXISTS u1, u2 ON CLUSTER c",
+        [("sql.drop_other", ("u1", "u2"), H)],
+    ),
+    ("clickhouse", "DROP ROW POLICY p ON db.t", [("sql.drop_other", ("db.t.p",), L)]),
+    ("clickhouse", "DROP TABLE IF EMPTY t", [("sql.drop_table", ("t",), H)]),
+    ("clickhouse", "DROP SETTINGS PROFILE p", [("sql.drop_other", ("p",), L)]),
+    ("clickhouse", "DROP NAMED COLLECTION foo", [("sql.drop_other", ("foo",), L)]),
+    # MySQL's multi-word forms
+    ("mysql", "DROP SPATIAL REFERENCE SYSTEM 4120", [("sql.drop_other", ("4120",), L)]),
+    ("mysql", "DROP RESOURCE GROUP rg", [("sql.drop_other", ("rg",), L)]),
+    ("mysql", "DROP LOGFILE GROUP lg ENGINE=NDB", [("sql.drop_other", ("lg",), L)]),
+    ("mysql", "DROP UNDO TABLESPACE undo_003", [("sql.drop_other", ("undo_003",), H)]),
+    (
+        "mysql",
+        "DROP TRIGGER IF EXISTS shop.upd_check",
+        [("sql.drop_other", ("shop.upd_check",), L)],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql", "expected"), DROP_FORMS, ids=[s[:60] for _, s, _ in DROP_FORMS]
+)
+def test_drop_forms_name_their_object(
+    dialect: str, sql: str, expected: list[tuple[str, tuple[str, ...], Severity]]
+) -> None:
+    assert ops(sql, dialect) == expected
+
+
+def test_drop_form_tags_and_details() -> None:
+    (op,) = analyze_sql("DROP USER MAPPING FOR bob SERVER s")
+    assert "user-mapping" in op.tags
+    assert op.detail == "DROP USER MAPPING bob@s"
+    (op,) = analyze_sql("DROP CAST (bigint AS int4) CASCADE")
+    assert {"cast", "cascade"} <= op.tags
+    assert op.detail == "DROP CAST bigint AS int4 CASCADE"
+    (op,) = analyze_sql("DROP TRANSFORM FOR int LANGUAGE plpgsql")
+    assert op.detail == "DROP TRANSFORM int (LANGUAGE plpgsql)"
+
+
 # ------------------------------------------------------------- transactions
 
 
