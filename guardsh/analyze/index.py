@@ -17,6 +17,7 @@ PROGRAMS = {
     "busybox": ("shell",),
     "cfdisk": ("disk_partition",),
     "cgdisk": ("disk_partition",),
+    "chc": ("sql",),
     "chgrp": ("fs",),
     "chkconfig": ("service",),
     "chmod": ("fs",),

@@ -7,7 +7,7 @@ runs a database client pays nothing for them (DESIGN: import only what the
 current mode needs; skip SQL work unless a SQL carrier is present).
 
 - sqlclients: psql, mysql/mariadb (arguments, files, stdin, meta-commands)
-- sqlengines: sqlite3, clickhouse-client / `clickhouse client`, `cockroach sql`
+- sqlengines: sqlite3, clickhouse-client / `clickhouse client` / chc, `cockroach sql`
 - sqltools: dropdb, dropuser, pg_restore, pg_ctl, pg_ctlcluster, pg_dropcluster,
   vacuumdb/reindexdb/clusterdb, mysqladmin (pg_dump, pg_dumpall, mysqldump only read)
 """
@@ -25,7 +25,7 @@ TABLE: dict[str, dict[str, tuple[str, ...]]] = {
     "sqlclients": {"psql": ("psql",), "mysql": ("mysql", "mariadb")},
     "sqlengines": {
         "sqlite3": ("sqlite3", "sqlite"),
-        "clickhouse": ("clickhouse-client", "clickhouse"),
+        "clickhouse": ("clickhouse-client", "clickhouse", "chc"),
         "cockroach": ("cockroach",),
     },
     "sqltools": {

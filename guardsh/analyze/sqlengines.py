@@ -82,10 +82,11 @@ _CH_LONG = frozenset(
 def clickhouse(inv: Invocation, ctx: Context) -> Iterator[Finding]:
     args = inv.args
     if inv.program == "clickhouse":
-        if not args or args[0].value != "client":
-            return
-        args = args[1:]
-    p = parse_argv(args, short_value=_CH_SHORT, long_value=_CH_LONG)
+        if args and args[0].value in ("client", "--client"):
+            args = args[1:]
+        elif not (args and args[0].value.startswith("-") and any(map(_connects, args))):
+            return  # another tool of the multi-tool binary (server, local, ...)
+    p = parse_argv(_ch_args(args), short_value=_CH_SHORT, long_value=_CH_LONG)
     params = tg.Params()
     url = next((w for w in p.operands if dburl.is_url(w.value)), None)
     if url is not None and url.known:
@@ -113,6 +114,55 @@ def clickhouse(inv: Invocation, ctx: Context) -> Iterator[Finding]:
 
     s = Session(inv, ctx, "clickhouse", _plain, params, make, lambda c, a: c)
     yield from sources(s, p, frozenset({"-q", "--query"}), frozenset({"--queries-file"}))
+
+
+def _connects(w: Word) -> bool:
+    """`clickhouse --host X ...` with no tool name runs the client, as the binary decides."""
+    v = w.value
+    return v in ("--host", "--port") or v.startswith(("--host=", "--port=", "-h"))
+
+
+_CH_SOURCES = {"-n": "--query", "--multiquery": "--query", "-q": "--query"}
+_CH_SOURCES |= {"--query": "--query", "--queries-file": "--queries-file"}
+
+
+def _ch_args(args: tuple[Word, ...]) -> list[Word]:
+    """clickhouse-client's argv with its query sources as plain `--query SQL`
+    and `--queries-file F` pairs, the way the client reads them:
+
+    - `-n SQL` / `--multiquery SQL` (a next word not starting with `-`) is
+      `--multiquery --query SQL`; `-n` alone is a flag;
+    - --query and --queries-file take several words (`--queries-file a.sql
+      b.sql`), up to the next option; a URL stays the connection string;
+    - `--query=$SQL` keeps its value even when part of it is unknown.
+    """
+    out: list[Word] = []
+    more: str | None = None  # the source that following plain words add to
+    i = 0
+    while i < len(args):
+        w = args[i]
+        v = w.value
+        if not v.startswith("-") or v == "-":
+            if more is not None and not dburl.is_url(v):
+                out.append(Word(more, w.span))
+            out.append(w)
+            i += 1
+            continue
+        name, eq, val = v.partition("=")
+        more = _CH_SOURCES.get(name)
+        nxt = args[i + 1] if i + 1 < len(args) else None
+        if more is None:
+            out.append(w)
+        elif eq:
+            out += [Word(more, w.span), Word(val, w.span, w.known, w.glob, w.quoted)]
+        elif nxt is not None and not (name in ("-n", "--multiquery") and nxt.value.startswith("-")):
+            out += [Word(more, w.span), nxt]
+            i += 1
+        else:
+            out.append(w)  # `-n` as a flag, or a source option with nothing after it
+            more = None
+        i += 1
+    return out
 
 
 def _plain(text: str) -> Script:
