@@ -191,6 +191,7 @@ def run_text(
     reason, breakglass, audit_dry_run = None, False, None
     if step.kind == "ask":
         assert ask is not None
+        sys.stderr.write(step.message)  # the policy's warnings, if any, before the card
         outcome, audit_dry_run = ask(step.decision, step.policy, step.snap, step.facts)
         if not outcome.run:
             record = step.recorder.denied if outcome.phase == "denied" else step.recorder.declined
