@@ -32,6 +32,7 @@ NAME_FIELDS = (
     "gcp_configuration",
     "do_context",
     "terraform_workspace",
+    "tf_var_file",  # `-var-file=prod.tfvars` names the environment as surely as a workspace
     "docker_host",
     "docker_context",
     "helmfile_environment",
