@@ -2,7 +2,9 @@
 
 The file mixes what real migrations hold: multi-line CREATE TABLE, seed
 INSERTs with string literals, comments, CREATE INDEX, ALTER TABLE, scoped
-UPDATEs, PL/pgSQL functions in dollar quotes, and one DROP TABLE near the end.
+UPDATEs, PL/pgSQL functions in dollar quotes, and one DROP TABLE near the end
+(~1,400 statements). The dense files hold one statement per line (10,000
+statements): seed INSERTs, scoped UPDATEs, and a mix of INSERT/UPDATE/DELETE.
 Each run uses fresh text (a unique comment) so the lru_cache cannot help.
 
     python3 bench/sql_file.py [--lines 10000] [--runs 7]
@@ -59,6 +61,31 @@ def migration(lines: int) -> str:
     return "\n".join(out)
 
 
+def dense(lines: int, kind: str) -> str:
+    """One statement per line: `insert`, `update` or `mixed`."""
+    shapes = {
+        "insert": ["INSERT INTO t VALUES ({i}, 'x');"],
+        "update": ["UPDATE t SET a = 1 WHERE id = {i};"],
+        "mixed": [
+            "INSERT INTO app.orders (id, note) VALUES ({i}, 'n{i}');",
+            "UPDATE app.orders SET note = 'done' WHERE id = {i};",
+            "DELETE FROM app.sessions WHERE id = {i} AND user_id = 7;",
+        ],
+    }[kind]
+    return "\n".join(shapes[i % len(shapes)].format(i=i) for i in range(lines))
+
+
+def _timed(base: str, runs: int) -> tuple[list[float], tuple[SqlOp, ...]]:
+    times: list[float] = []
+    ops: tuple[SqlOp, ...] = ()
+    for r in range(runs):
+        text = f"-- run {r}\n" + base
+        t0 = time.perf_counter()
+        ops = analyze_sql(text)
+        times.append(time.perf_counter() - t0)
+    return times, ops
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=10_000)
@@ -92,6 +119,14 @@ def main() -> None:
         f"split_psql+analyze_sql median {statistics.median(times_psql) * 1000:.1f} ms, "
         f"min {min(times_psql) * 1000:.1f} ms"
     )
+    for kind in ("insert", "update", "mixed"):
+        times, ops = _timed(dense(args.lines, kind), args.runs)
+        assert len(ops) == args.lines, (kind, len(ops))
+        print(
+            f"dense {kind:<6} ({args.lines} statements) analyze_sql median "
+            f"{statistics.median(times) * 1000:.1f} ms, min {min(times) * 1000:.1f} ms "
+            "(budget 50 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from functools import lru_cache
 from guardsh.model import Severity
 from guardsh.parse import sqldrop  # noqa: F401  (registers DROP)
 from guardsh.parse.sqlexec import PLPGSQL_STARTS, dynamic, functions, generated_sql, nested
+from guardsh.parse.sqlfast import SHAPES, fast
 from guardsh.parse.sqllex import DIALECTS, POSTGRES, Dialect, mask, statements, tokenize
 from guardsh.parse.sqlstmt import SqlOp, Stmt, tag
 from guardsh.parse.sqlverbs import VERBS, statement
@@ -112,6 +113,9 @@ def _walk(text: str, masked: str, d: Dialect, plpgsql: bool) -> list[SqlOp]:
     savepoints: dict[str, int] = {}
     sub = _sub(d.name)
     deep_at = [m.start() for m in _DEEP.finditer(low)]
+    upserts = "conflict" in low or "duplicate" in low
+    low_text = text.lower()
+    secrets = "password" in low_text or "identified" in low_text
     if '"' in text:
         quoted = [m.start() for m in _QUOTED_FUNC.finditer(text)]
         if quoted:
@@ -126,6 +130,11 @@ def _walk(text: str, masked: str, d: Dialect, plpgsql: bool) -> list[SqlOp]:
                 continue
             if first == "CREATE" and not _CREATE_INDEX.match(masked, s, e):
                 continue
+            if first in SHAPES:
+                op = fast(text, masked, s, e, first, upserts, secrets)
+                if op is not None:
+                    ops.append(op)
+                    continue
         limit = 10 if first in _HEAD_ONLY and not deep else 0
         toks = tokenize(masked, s, e, limit)
         if not toks:

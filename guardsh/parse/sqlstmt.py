@@ -51,6 +51,17 @@ def snippet(text: str, start: int, end: int, limit: int = 100) -> str:
     return s if len(s) <= limit and cut == end else s[: limit - 1] + "…"
 
 
+def src_text(text: str, start: int, end: int) -> str:
+    """text[start:end] for a detail: whitespace folded, long text cut, passwords blanked."""
+    out = snippet(text, start, end)
+    if _SECRET.search(out):
+        out = _PASSWORD.sub(r"\1 '***'", out)
+    return out
+
+
+_SECRET = re.compile(r"(?i)PASSWORD|IDENTIFIED")
+
+
 class Stmt:
     """The tokens of one statement and the walk over them."""
 
@@ -94,10 +105,7 @@ class Stmt:
         """The statement text of tokens [i, j) for a detail, passwords blanked."""
         if j <= i:
             return ""
-        text = snippet(self.text, self.toks[i].start, self.toks[j - 1].end)
-        if "PASSWORD" in text.upper() or "IDENTIFIED" in text.upper():
-            text = _PASSWORD.sub(r"\1 '***'", text)
-        return text
+        return src_text(self.text, self.toks[i].start, self.toks[j - 1].end)
 
     def op(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from guardsh.parse.sqllex import literal
 from guardsh.parse.sqlstmt import HIGH, LOW, SqlOp, Stmt
@@ -88,7 +89,11 @@ def insert(st: Stmt, i: int, end: int) -> list[SqlOp]:
     if _UPSERT.search(st.masked, st.toks[i].start, st.stop or st.toks[-1].end):
         tags.append("upsert")
     verb_ = st.w(i)
-    return [st.op("sql.write", [table or "?"], LOW, i, end, f"{verb_} INTO {table}", *tags)]
+    op = st.op("sql.write", [table or "?"], LOW, i, end, f"{verb_} INTO {table}", *tags)
+    if end == len(st.toks) and st.stop:  # only its head was tokenized: it runs to its end
+        start = st.toks[i].start
+        op = replace(op, end=start + len(st.masked[start : st.stop].rstrip()))
+    return [op]
 
 
 @verb("MERGE")

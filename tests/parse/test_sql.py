@@ -224,6 +224,13 @@ def test_offsets_point_at_the_statement() -> None:
     text = "SELECT 1;\n  DROP TABLE users;"
     (op,) = analyze_sql(text)
     assert text[op.start : op.end] == "DROP TABLE users"
+    for insert in (  # only the head of an INSERT is read; its offsets cover all of it
+        "INSERT INTO t (a, b, c, d) VALUES (1, 2, 3, 4)",
+        'INSERT INTO "T" (a, b, c, d) VALUES (1, 2, 3, 4)',
+    ):
+        text = f"SELECT 1;\n{insert} -- c\n;"
+        (op,) = analyze_sql(text)
+        assert text[op.start : op.end] == insert
 
 
 def test_tags() -> None:
@@ -546,6 +553,87 @@ def test_sqlite_dialect() -> None:
     assert ops("VACUUM", "sqlite") == [("sql.write", ("main",), L)]
     assert ops("INSERT OR REPLACE INTO t VALUES (1)", "sqlite") == [("sql.write", ("t",), L)]
     assert ops("UPDATE OR IGNORE t SET a = 1", "sqlite") == [("sql.update_all", ("t",), H)]
+
+
+# ------------------------------------------------------------- the fast path
+
+_SHAPED = [
+    "INSERT INTO t VALUES (1, 'x')",
+    "insert into app.t (a, b) values (1, 'it''s; fine')",
+    "INSERT INTO t SELECT * FROM s",
+    "INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 1",
+    "INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a = 1",
+    "REPLACE INTO t VALUES (1)",
+    "UPSERT INTO t VALUES (1)",
+    "INSERT INTO t$1 VALUES (1) -- trailing comment",
+    "INSERT INTO t\n  VALUES (1)\n  ",
+    "UPDATE t SET a=1 WHERE id=7",
+    "update s.t set a = 'x', b = 2 where id = 7 and k <> 'y'",
+    "UPDATE t SET a = 1 WHERE t.id >= 3.5 AND b != 'q' AND c < 1",
+    "UPDATE t SET password = 'secret' WHERE id = 1",
+    "UPDATE t SET note = 'identified by x' WHERE id = 1",
+    "UPDATE t SET a = 1 /* c */ WHERE id = 1 -- c",
+    "UPDATE t SET " + ", ".join(f"c{i} = {i}" for i in range(30)) + " WHERE id = 1",
+    "DELETE FROM t WHERE id = 1",
+    "delete from s.t where a = 'x' and b > 2",
+    "DELETE FROM t WHERE id = 1\n",
+]
+_NOT_SHAPED = [
+    "INSERT INTO TABLE t VALUES (1)",
+    "INSERT OR REPLACE INTO t VALUES (1)",
+    'INSERT INTO "T" VALUES (1)',
+    "INSERT INTO t.* VALUES (1)",
+    "INSERT INTO t . u VALUES (1)",
+    "INSERT INTO __dyn__ VALUES (1)",
+    "INSERT INTO tàble VALUES (1)",
+    "UPDATE t SET a = 1",
+    "UPDATE t SET a = 1 WHERE 1 = 1",
+    "UPDATE t SET a = 1 WHERE id = 1 OR 1 = 1",
+    "UPDATE t SET a = 1 WHERE id = id",
+    "UPDATE t SET a = (SELECT 1) WHERE id = 1",
+    "UPDATE t SET a = 1 WHERE id IN (1, 2)",
+    "UPDATE t SET a = 1 WHERE id = 1 RETURNING *",
+    "UPDATE t SET a = 1 WHERE id = 1e5",
+    "UPDATE t SET a = 1 WHERE id = __dyn__",
+    "UPDATE t x SET a = 1 WHERE id = 1",
+    "UPDATE ONLY t SET a = 1 WHERE id = 1",
+    "UPDATE t SET a = 1 WHERE b = 2 WHERE c = 3",
+    "UPDATE t SET a = 1 WHERE TRUE = TRUE",
+    "UPDATE t SET a = 1 WHERE CURRENT OF c",
+    "DELETE FROM t",
+    "DELETE FROM t WHERE true",
+    "DELETE FROM t WHERE id = 1 LIMIT 1",
+    "DELETE FROM ONLY t WHERE id = 1",
+    "DELETE FROM t USING u WHERE t.id = 1",
+    "DELETE t FROM t WHERE id = 1",
+]
+
+
+def test_the_fast_path_takes_the_simple_shapes() -> None:
+    from guardsh.parse.sqlfast import fast
+    from guardsh.parse.sqllex import DIALECTS
+
+    for sql in _SHAPED + _NOT_SHAPED:
+        for dialect in ("postgres", "mysql"):
+            masked, _ = mask(sql, DIALECTS[dialect])
+            first = sql.split()[0].upper()
+            got = fast(sql, masked, 0, len(sql), first)
+            assert (got is not None) == (sql in _SHAPED), (sql, dialect)
+
+
+def test_the_fast_path_gives_what_the_token_walk_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    from guardsh.parse import sql as sqlmod
+
+    texts = _SHAPED + _NOT_SHAPED + [s for s, _ in FIRING] + QUIET
+    texts += [f"SELECT 1; {s};\n{s}" for s in _SHAPED]
+    texts += ["BEGIN; " + s + "; ROLLBACK;" for s in _SHAPED]
+    got = {}
+    for dialect in ("postgres", "mysql", "sqlite", "clickhouse"):
+        for text in texts:
+            got[dialect, text] = sqlmod._analyze(text, dialect, False)
+    monkeypatch.setattr(sqlmod, "SHAPES", frozenset())
+    for (dialect, text), ops_ in got.items():
+        assert ops_ == sqlmod._analyze(text, dialect, False), (dialect, text)
 
 
 # ------------------------------------------------------------- lexer and pre-filter
