@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from guardsh.parse.sqllex import META_MYSQL, META_PSQL, META_SQLITE, MYSQL, POSTGRES, SQLITE, mask
+from guardsh.parse.sqlcmds import META_MYSQL, META_PSQL, META_SQLITE
+from guardsh.parse.sqllex import MYSQL, POSTGRES, SQLITE, mask
 
 # psql commands that execute (or discard) the query buffer.
 _PSQL_FLUSH = re.compile(r"\\(?:g[a-z]*|;|r|reset|watch|crosstabview|q|quit)\b|\\;")

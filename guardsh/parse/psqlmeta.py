@@ -16,15 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from guardsh.parse.sqllex import (
-    META_MYSQL,
-    META_PSQL,
-    META_SQLITE,
-    MYSQL,
-    POSTGRES,
-    SQLITE,
-    mask,
-)
+from guardsh.parse.sqlcmds import META_MYSQL, META_PSQL, META_SQLITE
+from guardsh.parse.sqllex import MYSQL, POSTGRES, SQLITE, mask
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ and tokenizing are C-level regex scans, and every token still points into the
 original text for its real value.
 
 The scan also finds client meta-commands (psql `\\i`, mysql `source`, sqlite3
-`.read`) outside literals, so a quote inside a meta-command's argument cannot
-swallow the SQL after it.
+`.read`; where each starts and ends is sqlcmds') outside literals, so a quote
+inside a meta-command's argument cannot swallow the SQL after it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import NamedTuple
+
+from guardsh.parse.sqlcmds import (
+    LINE_CMD,
+    META_MYSQL,
+    META_NONE,
+    META_PSQL,
+    MYSQL_AFTER_SEMI,
+    MetaSpan,
+    backslash_command,
+    mysql_commands,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,23 +66,6 @@ DIALECTS = {d.name: d for d in (POSTGRES, MYSQL, SQLITE, CLICKHOUSE)}
 DIALECTS["cockroach"] = POSTGRES
 DIALECTS["mariadb"] = MYSQL
 
-# Where a meta-command may start, per client ("" = none).
-META_NONE = ""
-META_PSQL = "psql"  # a backslash anywhere outside literals
-META_MYSQL = "mysql"  # a backslash command anywhere, a long command at a line start
-META_SQLITE = "sqlite"  # a dot-command at a line start
-
-_LINE_CMD = {
-    META_MYSQL: re.compile(r"(?i)[ \t]*(?:source|use|system|connect|delimiter|exit|quit|go|ego)\b"),
-    META_SQLITE: re.compile(r"[ \t]*\.[A-Za-z]"),
-}
-# mysql: a `;` that ends a statement and starts a client command on the same
-# line (`select 1; use other; DROP TABLE t`): the client runs the command.
-_MYSQL_AFTER_SEMI = r";(?=[ \t]*(?i:use|connect|source|system)\b)"
-_NEXT_COMMAND = re.compile(r"[ \t]*(?=(?i:use|connect|source|system)\b)")
-_MYSQL_SHELL = re.compile(r"(?i)[ \t]*(?:system\b|\\!)")
-# mysql backslash commands that take no argument: the rest of the line is SQL
-_MYSQL_NO_ARG = frozenset("gGqcpentsWwx#")
 _DOLLAR = re.compile(r"\$(?:[A-Za-z_][\w]*)?\$")
 
 
@@ -88,10 +82,10 @@ def _special(d: Dialect, meta: str) -> re.Pattern[str]:
         parts.append("`")
     if meta in (META_PSQL, META_MYSQL):
         parts.append("\\\\")
-    if meta in _LINE_CMD:
+    if meta in LINE_CMD:
         parts.append("\n")
     if meta == META_MYSQL:
-        parts.append(_MYSQL_AFTER_SEMI)
+        parts.append(MYSQL_AFTER_SEMI)
     return re.compile("|".join(parts))
 
 
@@ -104,23 +98,6 @@ _DQ = re.compile(r'(?:[^"]|"")*"')
 _DQ_ESC = re.compile(r'(?:[^"\\]|\\.|"")*"', re.S)
 _BQ = re.compile(r"(?:[^`]|``)*`")
 _BLOCK = re.compile(r"/\*|\*/")
-
-
-@dataclass(frozen=True, slots=True)
-class MetaSpan:
-    """A client meta-command found outside literals: its text is [start, end).
-
-    SQL resumes at `resume` when it is set: mysql's `system ls; DROP TABLE t`
-    hands the whole line to the shell and still runs the SQL after the `;`.
-    """
-
-    start: int
-    end: int
-    resume: int | None = None
-
-    @property
-    def sql_from(self) -> int:
-        return self.end if self.resume is None else self.resume
 
 
 def _fill(text: str, s: int, e: int, edge: str) -> str:
@@ -185,7 +162,7 @@ def _mask(text: str, d: Dialect, meta: str) -> tuple[str, tuple[MetaSpan, ...]]:
     metas: list[MetaSpan] = []
     pos = 0
     n = len(text)
-    line_cmd = _LINE_CMD.get(meta)
+    line_cmd = LINE_CMD.get(meta)
     pending = False  # a statement is in progress (line-start commands do not count)
     delim = ";"  # mysql's `delimiter //` changes what ends a statement
     if line_cmd is not None and line_cmd.match(text):
@@ -285,7 +262,7 @@ def _mask(text: str, d: Dialect, meta: str) -> tuple[str, tuple[MetaSpan, ...]]:
             s += 1
             while text[s] in " \t":
                 s += 1
-            for ms in _mysql_commands(text, s, delim):
+            for ms in mysql_commands(text, s, delim):
                 out.append(text[pos : ms.start])
                 out.append(" " * (ms.sql_from - ms.start))
                 metas.append(ms)
@@ -306,7 +283,7 @@ def _mask(text: str, d: Dialect, meta: str) -> tuple[str, tuple[MetaSpan, ...]]:
                 parts = text[s:e].split()
                 delim = parts[1] if len(parts) > 1 else ";"
             elif meta == META_MYSQL:
-                cmds = _mysql_commands(text, s, delim)
+                cmds = mysql_commands(text, s, delim)
             for ms in cmds:
                 out.append(text[pos : ms.start])
                 out.append(" " * (ms.sql_from - ms.start))
@@ -314,7 +291,7 @@ def _mask(text: str, d: Dialect, meta: str) -> tuple[str, tuple[MetaSpan, ...]]:
                 pos = e = ms.sql_from
             pending = False
         else:  # a backslash meta-command
-            ms = _backslash_command(text, s, meta, delim)
+            ms = backslash_command(text, s, meta, delim)
             if meta == META_MYSQL and text.startswith("\\d", s):
                 parts = text[ms.start : ms.end].split()
                 delim = parts[1] if len(parts) > 1 else ";"
@@ -332,69 +309,6 @@ def _mask(text: str, d: Dialect, meta: str) -> tuple[str, tuple[MetaSpan, ...]]:
 
 def _word_char(c: str) -> bool:
     return c.isalnum() or c == "_" or c == "$"
-
-
-def _backslash_command(text: str, s: int, meta: str, delim: str) -> MetaSpan:
-    """A backslash meta-command at s: to the line's end, or psql's `\\\\`;
-    mysql's end at the delimiter (see _mysql_command)."""
-    e = text.find("\n", s)
-    e = len(text) if e < 0 else e
-    if meta == META_PSQL:
-        name = re.match(r"\\[A-Za-z!?;.|]*", text[s:e])
-        if name and name.group() not in ("\\!", "\\|"):
-            sep = text.find("\\\\", s + 1, e)
-            if sep >= 0:
-                return MetaSpan(s, sep + 2)
-    if meta == META_MYSQL and len(text) > s + 1:
-        if text[s + 1] in _MYSQL_NO_ARG:
-            return MetaSpan(s, s + 2)  # argument-less: the rest of the line is SQL
-        if text[s + 1] != "d":  # `\d //` takes the whole line, as `delimiter` does
-            return _mysql_command(text, s, delim)
-    return MetaSpan(s, e)
-
-
-def _mysql_commands(text: str, s: int, delim: str) -> list[MetaSpan]:
-    """The client commands from s on: `use a; use b; DROP TABLE t` is two."""
-    found = [_mysql_command(text, s, delim)]
-    while delim == ";" and found[-1].resume is None and text[found[-1].end - 1] == ";":
-        nxt = _NEXT_COMMAND.match(text, found[-1].end)
-        if nxt is None:
-            break
-        found.append(_mysql_command(text, nxt.end(), delim))
-    return found
-
-
-def _mysql_command(text: str, s: int, delim: str) -> MetaSpan:
-    """A mysql client command at s (`use db`, `\\u db`, `source f`, `system ls`):
-    it ends at the first delimiter outside quotes, or at the end of the line,
-    and the client runs what follows on the line as the next statement. The
-    shell (`system`, `\\!`) is given the whole line all the same."""
-    eol = text.find("\n", s)
-    eol = len(text) if eol < 0 else eol
-    k = _delimiter_at(text, s, eol, delim)
-    if k < 0:
-        return MetaSpan(s, eol)
-    if _MYSQL_SHELL.match(text, s):
-        return MetaSpan(s, eol, k + len(delim))
-    return MetaSpan(s, k + len(delim))
-
-
-def _delimiter_at(text: str, s: int, e: int, delim: str) -> int:
-    """The first `delim` in text[s:e] outside quotes, or -1."""
-    k = text.find(delim, s, e)
-    if k < 0 or not any(q in text[s:k] for q in "'\"`"):
-        return k
-    i = s
-    while i < e:
-        c = text[i]
-        if c in "'\"`":
-            i += 1
-            while i < e and text[i] != c:
-                i += 2 if c != "`" and text[i] == "\\" else 1
-        elif text.startswith(delim, i):
-            return i
-        i += 1
-    return -1
 
 
 # ----------------------------------------------------------------- tokens
