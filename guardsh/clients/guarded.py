@@ -280,6 +280,13 @@ class GuardedClient:
         self.send(text, token)
 
     def confirm(self, decision: Decision) -> Any:
+        """The card and its questions, on the user's terminal. Keys typed
+        before the card (`DROP TABLE users;` Enter `users` Enter in one go)
+        never answer it: `ask()` discards what this input holds, the editor's
+        unprocessed keys (prompt_toolkit keeps them per file descriptor) and
+        the terminal's queue."""
+        from prompt_toolkit.input import create_input
+
         from guardsh.confirm.card import card
         from guardsh.confirm.prompt import ask
 
@@ -297,7 +304,8 @@ class GuardedClient:
             color=self.color,
             width=min(width, 100),
         )
-        return ask(decision, fragments, color=self.color)
+        with open(self.stdin, closefd=False) as stream:  # the fd stays open
+            return ask(decision, fragments, inp=create_input(stream), color=self.color)
 
     def send(self, text: str, token: int | None = None) -> None:
         self.busy = True

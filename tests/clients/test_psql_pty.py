@@ -216,3 +216,21 @@ def test_pager_passes_through(
     prompt(t, "PROD", app_db)
     t.line("SELECT 5 AS five;")
     t.expect(r"five\s+-+\s+5")
+
+
+def test_typed_ahead_keys_do_not_answer_the_card(
+    client: Start, pg_server: PgServer, app_db: str, tmp_path: Path
+) -> None:
+    t = client(
+        psql_argv(pg_server, app_db),
+        policy=prod_policy(tmp_path / "p.yaml", ports=(pg_server.port,)),
+    )
+    prompt(t, "PROD", app_db)
+    t.send("DROP TABLE users;\rusers\r")  # all at once, before the card is there
+    t.expect_exact("Type `users` to run it:")
+    time.sleep(0.5)
+    assert has_table(pg_server, app_db, "users"), "typed-ahead keys answered the card"
+    t.send(CTRL_C)
+    t.expect_exact("not sent (ctrl-c)")
+    prompt(t, "PROD", app_db)
+    assert has_table(pg_server, app_db, "users")

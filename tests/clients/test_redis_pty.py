@@ -73,3 +73,21 @@ def test_select_changes_database(client: Start, redis_server: RedisServer, tmp_p
     prompt(t, r.port, "3")
     t.send("\x04")  # Ctrl-D at an empty line: end of input for redis-cli
     t.child.expect(pexpect.EOF, timeout=10)
+
+
+def test_typed_ahead_keys_do_not_answer_the_card(
+    client: Start, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    r = redis_server
+    r.cli("SET", "guard:ahead", "kept")
+    t = client([r.cli_path, "-h", r.host, "-p", str(r.port)],
+               policy=prod_policy(tmp_path / "p.yaml", ports=(r.port,)))  # fmt: skip
+    prompt(t, r.port)
+    t.send("DEL guard:ahead\ry\r")  # all at once, before the card is there
+    t.expect_exact("Run it? [y/N]")
+    time.sleep(0.5)
+    assert r.cli("GET", "guard:ahead") == "kept", "typed-ahead keys answered the card"
+    t.send(CTRL_C)
+    t.expect_exact("not sent")
+    prompt(t, r.port)
+    assert r.cli("GET", "guard:ahead") == "kept"

@@ -66,3 +66,21 @@ def test_drop_guarded_select_not(client: Start, tmp_path: Path) -> None:
     prompt(t, path)
     t.line(".quit")
     t.child.expect(pexpect.EOF, timeout=10)
+
+
+@needs_sqlite
+def test_typed_ahead_keys_do_not_answer_the_card(client: Start, tmp_path: Path) -> None:
+    path = tmp_path / "prod.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE orders (id INTEGER)")
+    assert SQLITE is not None
+    t = client([SQLITE, str(path)], policy=prod_policy(tmp_path / "p.yaml", names=("*/prod.db",)))
+    prompt(t, path)
+    t.send("DROP TABLE orders;\rorders\r")  # all at once, before the card is there
+    t.expect_exact("Type `orders` to run it:")
+    time.sleep(0.5)
+    assert tables(path) == ["orders"], "typed-ahead keys answered the card"
+    t.send(CTRL_C)
+    t.expect_exact("not sent")
+    prompt(t, path)
+    assert tables(path) == ["orders"]
