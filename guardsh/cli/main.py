@@ -59,7 +59,11 @@ def _ask_on_terminal(*args: object) -> tuple[object, object]:
 
 def main() -> None:
     argv = sys.argv[1:]
-    login = sys.argv[0].startswith("-")
+    login = sys.argv[0].startswith("-")  # lost on the way through the script's shebang
+    if not argv and not login:
+        from guardsh.cli.login import started_by_login_parent  # sshd, login, su -, ...
+
+        login = started_by_login_parent()
     while argv and (argv[0] in ("-l", "--login") or argv[0] in _IGNORED):
         login = login or argv[0] in ("-l", "--login")
         argv = argv[1:]
