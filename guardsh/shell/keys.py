@@ -1,6 +1,6 @@
 """Key bindings of the shell prompt: Enter runs a complete line and continues
-an incomplete one (open quote, heredoc, trailing `\\`, `&&`, `|`) on a
-second prompt line, the way bash's reader does."""
+an incomplete one (open quote, heredoc, trailing `\\`, `&&`, `|`, an `if`
+with no `fi` yet) on a second prompt line, the way bash's reader does."""
 
 from __future__ import annotations
 

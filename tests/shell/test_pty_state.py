@@ -123,6 +123,28 @@ def test_multiline_input_continues(shell: Shell) -> None:
     t.prompt()
 
 
+def test_compound_commands_continue_on_a_second_line(shell: Shell) -> None:
+    t = shell()
+    for first, rest, shown in [
+        ("if true; then", ["echo in-if-$((2+2))", "fi"], "in-if-4"),
+        ("for i in 1 2; do", ["echo it-$((i*10))", "done"], "it-10\nit-20"),
+        ("while [ -z ${w-} ]; do", ["w=1; echo in-while-$((3+3))", "done"], "in-while-6"),
+        ("case abc in", ["a*) echo in-case-$((1+6));;", "esac"], "in-case-7"),
+        ("g() {", ['echo "in-g-$(( $1 * 9 ))"', "}"], None),
+        ("{", ["echo in-group-$((4+4))", "}"], "in-group-8"),
+    ]:
+        t.line(first)
+        for row in rest:
+            t.expect(r"\n *>")  # the continuation prompt
+            t.line(row)
+        if shown is not None:
+            t.expect_exact(shown)
+        t.prompt()
+        t.run('echo "status=$?"', "status=0")
+    t.run("g 1", "in-g-9")
+    assert "syntax error" not in t.text
+
+
 def test_expansion_errors_abandon_the_line_not_the_shell(shell: Shell) -> None:
     t = shell()
     t.run('echo "${nope:?is not set}"; echo same-line', "nope: is not set")
