@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from guardsh.run.oneshot import Step
 
 SUBCOMMANDS = {
     "check": ("guardsh.cli.check", "check", "Analyze a command line; run nothing."),
@@ -57,6 +62,23 @@ def _ask_on_terminal(*args: object) -> tuple[object, object]:
     return ask_on_terminal(*args)  # type: ignore[arg-type]
 
 
+def _guarded_client(step: Step) -> Callable[[], int] | None:
+    """Loaded only when a `-c` command on a terminal may be a database client."""
+    from guardsh.clients.launch import command_runner
+
+    return command_runner(step.decision, step.policy, step.snap, step.facts, step.recorder)
+
+
+def _client_on_terminal(text: str) -> bool:
+    """`guardsh -c 'psql ...'` on a terminal may run the client under guard,
+    which only this process can do: no analysis server for it."""
+    if not all(os.isatty(fd) for fd in (0, 1, 2)):
+        return False
+    from guardsh.clients.kinds import BY_PROGRAM
+
+    return any(name in text for name in BY_PROGRAM)
+
+
 def main() -> None:
     argv = sys.argv[1:]
     login = sys.argv[0].startswith("-")  # lost on the way through the script's shebang
@@ -69,7 +91,7 @@ def main() -> None:
         argv = argv[1:]
     if argv and _is_c_flag(argv[0]):
         login = login or "l" in argv[0][1:]
-        if len(argv) >= 2:
+        if len(argv) >= 2 and not _client_on_terminal(argv[1]):
             from guardsh.run import fastpath  # the analysis server, when one answers
 
             status = fastpath.run(argv[1], argv[2:], login)
@@ -77,7 +99,7 @@ def main() -> None:
                 sys.exit(status)
         from guardsh.run.oneshot import main as oneshot
 
-        sys.exit(oneshot(argv, login=login, ask=_ask_on_terminal))
+        sys.exit(oneshot(argv, login=login, ask=_ask_on_terminal, client=_guarded_client))
     if argv[:1] == ["--"]:
         argv = argv[1:]
     if not argv:

@@ -10,10 +10,14 @@ The shell (or `python -m guardsh.clients`) calls::
         status = launch.run_client(plan.argv, snapshot, policy, facts, recorder,
                                    env={**exported, **plan.env}, cwd=snapshot.cwd)
 
-`plan()` accepts a line that is one simple command (assignments, `sudo`/`env`
-wrappers allowed; no pipes, redirections, `ssh`, `kubectl exec`) whose
-program is psql, mysql/mariadb, sqlite3, redis-cli or mongosh without a
-command, file or stdin of its own. Everything else keeps the normal path.
+`plan()` accepts a line that is one simple command (assignments allowed; no
+pipes, redirections, `ssh`, `kubectl exec`) whose program is psql,
+mysql/mariadb, sqlite3, redis-cli or mongosh without a command, file or stdin
+of its own, started directly or through wrappers that run it on the same
+terminal: `sudo`, `doas`, `env`, `nice`, `ionice`, `command`, `exec`, `time`
+(the keyword and the program), and one command string that is the client
+alone: `bash -c "psql ..."` (sh, dash, zsh, ksh) or `su USER -c "psql ..."`.
+Everything else keeps the normal path.
 `should_proxy()` is true when the client's target is in a protected
 environment, or always when the policy says `settings: {client_proxy: always}`
 (`protected` is the default, `never` turns the feature off).
@@ -23,9 +27,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import resource
+import shlex
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from guardsh.clients import kinds
@@ -34,6 +42,18 @@ from guardsh.model import Decision, Facts, Invocation, Snapshot
 from guardsh.policy.schema import Policy
 
 REFUSED = 126
+# wrappers that run the client with the words that follow (`via` names)
+_ARGV_WRAPPERS = frozenset({"sudo", "doas", "env", "command", "exec", "nice", "ionice", "time"})
+_SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash", "mksh"})  # `-c STRING`
+_SU = frozenset({"su", "runuser"})  # `-c STRING` / `--command STRING`
+_SU_VALUE = frozenset({"-g", "-G", "-s", "-u", "-w", "--group", "--supp-group", "--shell",
+                       "--user", "--whitelist-environment"})  # fmt: skip
+# A command string that is one client command: assignments with plain values,
+# `exec` perhaps, then the program as a plain word.
+_PLAIN = r"[^\s'\"\\$`;&|<>(){}]"
+_LONE = re.compile(
+    rf"\A\s*((?:[A-Za-z_][A-Za-z0-9_]*={_PLAIN}*\s+)*)(?:exec\s+)?({_PLAIN}+)(?=\s|\Z)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +87,26 @@ def plan(line: str, snapshot: Snapshot, facts: Facts) -> Plan | None:
     kind = kinds.kind_of(inv.program)
     if kind is None or inv.target.kind != "local" or not kinds.interactive(inv):
         return None
-    if set(inv.via) - {"sudo", "env", "command", "exec", "nice", "ionice", "doas"}:
+    if inv.redirects or not _wrappers_ok(inv.via):
         return None
+    words = tuple(w.value for w in cmd.words)
+    if any(_is_string_wrapper(v) for v in inv.via) and _command_string(kind, words) is None:
+        return None  # a command string guardsh cannot turn the client's line editor off in
     env = {n: w.value for n, w in cmd.assigns if w.known}
-    return Plan(tuple(w.value for w in cmd.words), env, inv, kind)
+    return Plan(words, env, inv, kind)
+
+
+def _is_string_wrapper(via: str) -> bool:
+    head, _, rest = via.partition(" ")
+    name = os.path.basename(head)
+    return (rest == "-c" and name in _SHELLS) or (not rest and name in _SU)
+
+
+def _wrappers_ok(via: Sequence[str]) -> bool:
+    """Wrappers that run the client on this terminal, at most one command string."""
+    strings = [v for v in via if _is_string_wrapper(v)]
+    plain = [v for v in via if v not in strings]
+    return len(strings) <= 1 and all(os.path.basename(v) in _ARGV_WRAPPERS for v in plain)
 
 
 def setting(policy: Policy) -> str:
@@ -107,13 +143,112 @@ def should_proxy(
     return guard.place().protected
 
 
-def client_argv(kind: Kind, argv: Sequence[str]) -> tuple[list[str], int]:
+def command_runner(
+    decision: Decision, policy: Policy, snapshot: Snapshot, facts: Facts, audit: object | None
+) -> Callable[[], int] | None:
+    """`guardsh -c CMD` on a terminal (`ssh -t bastion psql ...` under a
+    ForceCommand): how to run CMD under guard when it is a lone interactive
+    client that should be proxied, as the interactive shell does; None for
+    anything else (bash runs it)."""
+    if not all(os.isatty(fd) for fd in (0, 1, 2)):
+        return None
+    try:
+        p = plan(decision.line, snapshot, facts)
+        if p is None or not should_proxy(
+            p.invocation, decision, policy, snapshot=snapshot, facts=facts
+        ):
+            return None
+    except Exception as e:  # the line itself was judged; bash runs it as typed
+        sys.stderr.write(f"guardsh: interactive client not guarded ({e!r}); running it as typed\n")
+        return None
+    env = {**os.environ, **p.env}
+
+    def run() -> int:
+        from guardsh.run.signals import session
+
+        session()  # Ctrl-Z, Ctrl-C between the client's prompts are keys, not signals
+        return run_client(p.argv, snapshot, policy, facts, audit, env=env, cwd=snapshot.cwd)
+
+    return run
+
+
+def client_argv(
+    kind: Kind, argv: Sequence[str], env: Mapping[str, str] | None = None
+) -> tuple[list[str], int]:
     """argv with the flags that turn the client's own line editor off, and
-    the index of the client's program word."""
-    at = next((i for i, a in enumerate(argv) if os.path.basename(a) in kind.programs), 0)
+    the index of the word that holds the client's program. In a command
+    string (`bash -c`, `su -c`) the flags go after the program and `env`
+    (what the client needs in its environment) in front of it, since `su -`
+    and a login shell start from a fresh environment."""
     out = list(argv)
+    found = _command_string(kind, argv)
+    if found is not None:
+        at, prefix, m = found
+        text = out[at][len(prefix) :]
+        flags = "".join(f" {shlex.quote(f)}" for f in kind.flags)
+        assigns = "".join(f"{k}={shlex.quote(v)} " for k, v in (env or {}).items())
+        a, b = m.end(1), m.end(2)
+        out[at] = prefix + text[:a] + assigns + text[a:b] + flags + text[b:]
+        return out, at
+    at = next((i for i, a in enumerate(argv) if os.path.basename(a) in kind.programs), 0)
     out[at + 1 : at + 1] = list(kind.flags)
     return out, at
+
+
+def _command_string(kind: Kind, argv: Sequence[str]) -> tuple[int, str, re.Match[str]] | None:
+    """`bash -c "psql ..."`, `su USER -c "psql ..."`: the index of the string,
+    the option text in front of it in its word (`--command=`), and the match
+    of the client's program in it; None when the client is not started so."""
+    for i, a in enumerate(argv):
+        name = os.path.basename(a)
+        if name in kind.programs:
+            return None
+        if name in _SHELLS:
+            at: int | None = _shell_string(argv, i + 1)
+            prefix = ""
+        elif name in _SU:
+            got = _su_string(argv, i + 1)
+            at, prefix = got if got is not None else (None, "")
+        else:
+            continue
+        if at is None:
+            continue
+        m = _LONE.match(argv[at][len(prefix) :])
+        if m is None or os.path.basename(m.group(2)) not in kind.programs:
+            return None
+        return at, prefix, m
+    return None
+
+
+def _shell_string(argv: Sequence[str], j: int) -> int | None:
+    command = False
+    while j < len(argv):
+        v = argv[j]
+        if v == "--":
+            j += 1
+            break
+        if not v.startswith(("-", "+")) or v in ("-", "+"):
+            break
+        if v in ("--rcfile", "--init-file") or (v[0] in "-+" and v[1:] == "o"):
+            j += 1
+        elif v[0] == "-" and not v.startswith("--") and "c" in v[1:]:
+            command = True
+        j += 1
+    return j if command and j < len(argv) else None
+
+
+def _su_string(argv: Sequence[str], j: int) -> tuple[int, str] | None:
+    while j < len(argv):
+        v = argv[j]
+        if v in ("-c", "--command", "--session-command"):
+            return (j + 1, "") if j + 1 < len(argv) else None
+        for opt in ("--command=", "--session-command="):
+            if v.startswith(opt):
+                return j, opt
+        if v == "--":
+            return None
+        j += 2 if v in _SU_VALUE else 1
+    return None
 
 
 def run_client(
@@ -132,7 +267,7 @@ def run_client(
     from guardsh.clients.guarded import GuardedClient
     from guardsh.clients.session import Guard
 
-    kind = next((k for a in argv if (k := kinds.kind_of(os.path.basename(a))) is not None), None)
+    kind = _kind_in(argv)
     if kind is None:
         sys.stderr.write(f"guardsh: {argv[0] if argv else '?'} is not a client guardsh can guard\n")
         return REFUSED
@@ -140,29 +275,73 @@ def run_client(
         sys.stderr.write("guardsh: an interactive client needs a terminal under guard; "
                          "not started\n")  # fmt: skip
         return REFUSED
+    words, timed = _time_keyword(argv)
     child_env = dict(os.environ if env is None else env)
-    child_env.update(kind.env)
-    run_argv, _ = client_argv(kind, argv)
     color = not snapshot.variables.get("NO_COLOR")
-    guard = Guard(kind, list(argv), snapshot, policy, facts)
-    with _editrc(kind, child_env):
+    guard = Guard(kind, list(words), snapshot, policy, facts)
+    with _editrc(kind, child_env) as editrc:
+        needs = {**kind.env, **editrc}
+        child_env.update(needs)
+        run_argv, _ = client_argv(kind, words, needs)
         client = GuardedClient(kind, run_argv, child_env, cwd or snapshot.cwd, guard,
                                audit, stdin=stdin, stdout=stdout, color=color)  # type: ignore[arg-type]  # fmt: skip
-        return client.run()
+        t0, before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        status = client.run()
+    if timed is not None:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        sys.stderr.write(_times(timed, time.monotonic() - t0, after.ru_utime - before.ru_utime,
+                                after.ru_stime - before.ru_stime))  # fmt: skip
+    return status
+
+
+def _kind_in(argv: Sequence[str]) -> Kind | None:
+    """The client that `argv` starts, as a word or in a command string."""
+    for a in argv:
+        k = kinds.kind_of(os.path.basename(a))
+        if k is not None:
+            return k
+    return next((k for k in kinds.KINDS if _command_string(k, argv) is not None), None)
+
+
+def _time_keyword(argv: Sequence[str]) -> tuple[list[str], str | None]:
+    """bash's `time [-p]` keyword in front of the client: the words without
+    it, and its format (`bash` or `posix`); None when not timed."""
+    words = list(argv)
+    if not words or words[0] != "time":
+        return words, None
+    words, fmt = words[1:], "bash"
+    while words and words[0] in ("-p", "--"):
+        fmt = "posix" if words.pop(0) == "-p" else fmt
+    return words, fmt
+
+
+def _times(fmt: str, real: float, user: float, sys_: float) -> str:
+    """The report of bash's `time` keyword (its default TIMEFORMAT, or `-p`)."""
+    if fmt == "posix":
+        return f"real {real:.2f}\nuser {user:.2f}\nsys {sys_:.2f}\n"
+
+    def ms(t: float) -> str:
+        m, s = divmod(t, 60)
+        return f"{int(m)}m{s:.3f}s"
+
+    return f"\nreal\t{ms(real)}\nuser\t{ms(user)}\nsys\t{ms(sys_)}\n"
 
 
 @contextlib.contextmanager
 def _editrc(kind: Kind, env: dict[str, str]):  # type: ignore[no-untyped-def]
-    """mysql/mariadb (libedit): an EDITRC with `edit off` keeps the pty cooked."""
+    """mysql/mariadb (libedit): an EDITRC with `edit off` keeps the pty cooked.
+    Yields the variables to give the client ({} for the other clients). The
+    file is readable by all (it says only `edit off`): `su USER -c` reads it
+    as USER."""
     if kind.name != "mysql":
-        yield
+        yield {}
         return
     fd, path = tempfile.mkstemp(prefix="guardsh-editrc-")
     try:
         os.write(fd, b"edit off\n")
+        os.fchmod(fd, 0o644)
         os.close(fd)
-        env["EDITRC"] = path
-        yield
+        yield {"EDITRC": path}
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)

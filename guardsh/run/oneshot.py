@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,7 @@ def _terminal() -> bool:
 
 
 Ask = Callable[[Any, Any, Any, Any], tuple[Any, Any]]
+Client = Callable[["Step"], Callable[[], int] | None]
 
 
 @dataclass
@@ -171,6 +173,7 @@ def run_text(
     source: str = "",
     ask: Ask | None = None,
     start_server: bool = False,
+    client: Client | None = None,
 ) -> int:
     """Analyze `text`; refuse, ask or run it with `bash -c text args...`.
 
@@ -179,6 +182,8 @@ def run_text(
     prompt_toolkit). Without it, or without a terminal, a command that needs
     confirmation is refused. `start_server`: no analysis server answered;
     start one (when the policy allows) so that the next `-c` is fast.
+    `client(step)`, on a terminal, returns how to run an interactive database
+    client under guard (guardsh.clients) instead of in bash, or None.
     """
     step = decide(text, can_ask=ask is not None and _terminal(), source=source)
     if start_server and step.policy is not None and step.policy.settings.analysis_server:
@@ -207,6 +212,13 @@ def run_text(
         return int(Exit.REFUSED)
     from guardsh.run import child, signals
 
+    guarded = client(step) if client is not None and _terminal() else None
+    if guarded is not None:
+        t0 = time.monotonic()
+        code = guarded()
+        step.recorder.result(token, code, int((time.monotonic() - t0) * 1000))
+        step.recorder.close()
+        return code
     status, ms = child.run(text, args, login)
     step.recorder.result(token, child.exit_code(status), ms)
     step.recorder.close()
@@ -214,7 +226,9 @@ def run_text(
     return signals.exit_like(status)
 
 
-def main(argv: list[str], login: bool = False, ask: Ask | None = None) -> int:
+def main(
+    argv: list[str], login: bool = False, ask: Ask | None = None, client: Client | None = None
+) -> int:
     """argv starts with the -c flag (possibly bundled: -lc); then CMD, $0, $1...
     The CLI asked the analysis server first (`fastpath.run`); this is the
     local path, which starts a server when none answered."""
@@ -223,7 +237,9 @@ def main(argv: list[str], login: bool = False, ask: Ask | None = None) -> int:
         return int(Exit.USAGE)
     from guardsh.run import fastpath
 
-    return run_text(argv[1], argv[2:], login=login, ask=ask, start_server=fastpath.absent())
+    return run_text(
+        argv[1], argv[2:], login=login, ask=ask, start_server=fastpath.absent(), client=client
+    )
 
 
 def script(argv: list[str], login: bool = False, ask: Ask | None = None) -> int:

@@ -147,9 +147,10 @@ def title(w: Where) -> str:
 
 
 def changes(before: Where | None, now: Where) -> list[str]:
-    """Notices for a kube context or DB target that changed since the
-    previous command (another tab ran `kubectl config use-context`, or a
-    `source` here did)."""
+    """Notices for a kube context or DB target that changed between two
+    looks (the shell compares where it pointed after its previous command
+    with where it points before the next, so only what another tab did,
+    such as `kubectl config use-context`, is news)."""
     if before is None:
         return []
     out = []

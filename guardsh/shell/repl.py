@@ -72,7 +72,10 @@ class Repl:
         self.out = out
         self.tty = tty
         self.state: State = State(0, os.getcwd())
+        # Where this terminal pointed after its previous command: a change
+        # found before the next one runs was made by someone else.
         self.last_where: prompt.Where | None = None
+        self._ran = False  # a command ran since `last_where` was taken
         self.nested = escape.guardsh_command()
         self._warned_stopped = False
         self._policy_said: tuple[str, ...] = ()
@@ -177,9 +180,11 @@ class Repl:
             notify.show([f"could not work out where this shell points: {e!r}"])
             where = prompt.unknown(snap, self.policy)
         color = not prompt.no_color(snap)
-        notes = self._policy_notices() + prompt.changes(self.last_where, where)
-        self.last_where = where
-        notify.show(notes, color=color)
+        # After a command of this terminal, its own `export DATABASE_URL=…` or
+        # `kubectl config use-context` is no news: the prompt shows it.
+        changed = [] if self._ran else prompt.changes(self.last_where, where)
+        self.last_where, self._ran = where, False
+        notify.show(self._policy_notices() + changed, color=color)
         if self.tty:
             tty.take()
             self._prepare_terminal(where, color)
@@ -222,10 +227,23 @@ class Repl:
 
         return check(line, snap, self.policy, dt.datetime.now(dt.UTC), facts)
 
+    def _changed_meanwhile(self, snap: Snapshot, facts: Facts) -> prompt.Where | None:
+        """Say what another terminal switched (the kube context) since this
+        one's previous command, before the line runs and before its card:
+        that is the moment it matters. Where the session points now."""
+        try:
+            where = prompt.where(snap, facts, self.policy)
+        except Exception:  # read() has said so above the prompt
+            return None
+        notify.show(prompt.changes(self.last_where, where), color=not prompt.no_color(snap))
+        self.last_where = where
+        return where
+
     def execute(self, line: str) -> None:
         before_jobs = self.state.jobs
         snap = self.snapshot()
         facts = gather.facts(snap)
+        where = self._changed_meanwhile(snap, facts)
         try:
             decision = self.decide(line, snap, facts)
         except UserError as e:
@@ -238,7 +256,7 @@ class Repl:
         phase = "approved"
         audit_dry_run = None
         if v.requirement == Requirement.DENY or v.needs_user:
-            outcome, audit_dry_run = self.confirm(decision, snap, facts)
+            outcome, audit_dry_run = self.confirm(decision, snap, facts, where)
             if not outcome.run:
                 if outcome.phase == "denied":
                     self.recorder.denied(decision, reason=outcome.why, cwd=snap.cwd)
@@ -266,6 +284,7 @@ class Repl:
             self.state = self._set_status(REFUSED)
             return
         self._warned_stopped = False
+        self._ran = True
         t0 = time.monotonic()
         client = self._client(decision, snap, facts)
         if client is not None:
@@ -333,11 +352,13 @@ class Repl:
         )
         return self.decide(line, snap, facts)
 
-    def confirm(self, decision: Decision, snap: Snapshot, facts: Facts) -> tuple[Any, Any]:
+    def confirm(
+        self, decision: Decision, snap: Snapshot, facts: Facts, where: prompt.Where | None = None
+    ) -> tuple[Any, Any]:
         """The card and its questions; (outcome, the dry run for the audit)."""
         from guardsh.confirm.prompt import ask
 
-        where = prompt.where(snap, facts, self.policy)
+        where = where or prompt.where(snap, facts, self.policy)
         env = self.policy.environment(decision.environment)
         color = not prompt.no_color(snap)
         try:

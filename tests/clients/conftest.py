@@ -75,6 +75,24 @@ def client(tmp_path: Path) -> Iterator[Start]:
         t.close()
 
 
+@pytest.fixture
+def command(tmp_path: Path) -> Iterator[Start]:
+    """command(line, policy=path, **env): `guardsh -c LINE` on a real terminal
+    (what `ssh -t bastion LINE` runs under a ForceCommand)."""
+    started: list[Term] = []
+
+    def start(line: str, *, policy: Path, cwd: Path | None = None, **env: str) -> Term:
+        extra = {"GUARDSH_POLICY": str(policy), "PAGER": "cat", **env}
+        t = Term([sys.executable, "-m", "guardsh", "-c", line], env=term_env(**extra),
+                 cwd=str(cwd or tmp_path), timeout=20)  # fmt: skip
+        started.append(t)
+        return t
+
+    yield start
+    for t in started:
+        t.close()
+
+
 # --------------------------------------------------------------------------- MariaDB
 # Not in tests/servers.py (CI does not install it yet): these tests skip, with
 # the package to install, where mariadbd is missing.

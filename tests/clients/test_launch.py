@@ -40,6 +40,17 @@ SNAP = Snapshot(variables={"DB": "postgres://db.prod.internal/app"}, hostname="w
         ("sqlite3 prod.db", ("sqlite3", "prod.db")),
         ("redis-cli -h cache.prod", ("redis-cli", "-h", "cache.prod")),
         ("mongosh mongodb://m.prod/app", ("mongosh", "mongodb://m.prod/app")),
+        ("time psql -h db.prod app", ("time", "psql", "-h", "db.prod", "app")),
+        ("time -p psql app", ("time", "-p", "psql", "app")),
+        ("/usr/bin/time -v psql app", ("/usr/bin/time", "-v", "psql", "app")),
+        ('bash -c "psql -h db.prod app"', ("bash", "-c", "psql -h db.prod app")),
+        ("sh -c 'PGHOST=db.prod psql app'", ("sh", "-c", "PGHOST=db.prod psql app")),
+        ("/bin/bash -lc 'exec redis-cli -h c'", ("/bin/bash", "-lc", "exec redis-cli -h c")),
+        ("su postgres -c 'psql app'", ("su", "postgres", "-c", "psql app")),
+        ("su - postgres -c 'psql app'", ("su", "-", "postgres", "-c", "psql app")),
+        ("su --command='mysql shop' bob", ("su", "--command=mysql shop", "bob")),
+        ("sudo -u postgres -i psql app", ("sudo", "-u", "postgres", "-i", "psql", "app")),
+        ("sudo bash -c 'psql app'", ("sudo", "bash", "-c", "psql app")),
     ],
 )
 def test_plan_interactive_clients(line: str, argv: tuple[str, ...]) -> None:
@@ -54,6 +65,9 @@ def test_plan_interactive_clients(line: str, argv: tuple[str, ...]) -> None:
         "psql < x.sql", "psql > out.txt", "psql; ls", "redis-cli GET k", "redis-cli --scan",
         "mysql -e 'select 1'", "sqlite3 x.db 'select 1'", "mongosh --eval 'db.x.drop()'",
         "mongosh script.js", "ssh db-1 psql", "ls", "psql $(cat url)", "psql *.db",
+        "bash -c 'psql app; ls'", "bash -c 'psql app > out'", "bash -c 'psql -c \"DROP x\"'",
+        "su postgres -c 'psql -f x.sql'", "bash -c \"bash -c 'psql'\"", "builtin psql",
+        "bash script.sh", "time psql -c 'select 1'",
     ],
 )  # fmt: skip
 def test_plan_leaves_the_rest_alone(line: str) -> None:
@@ -84,6 +98,37 @@ def test_client_argv_turns_line_editing_off() -> None:
     assert kinds.REDIS.env == {"TERM": "dumb"}
 
 
+@pytest.mark.parametrize(
+    ("kind", "argv", "env", "expected"),
+    [
+        (kinds.PSQL, ["bash", "-c", "psql -h x app"], {}, ["bash", "-c", "psql -n -h x app"]),
+        (kinds.PSQL, ["bash", "-c", "psql"], {}, ["bash", "-c", "psql -n"]),
+        (kinds.PSQL, ["sh", "-lc", "exec psql app"], {}, ["sh", "-lc", "exec psql -n app"]),
+        (kinds.PSQL, ["su", "-", "pg", "-c", "PGHOST=x /usr/bin/psql app"], {},
+         ["su", "-", "pg", "-c", "PGHOST=x /usr/bin/psql -n app"]),
+        (kinds.REDIS, ["su", "u", "-c", "redis-cli -h c"], {"TERM": "dumb"},
+         ["su", "u", "-c", "TERM=dumb redis-cli -h c"]),
+        (kinds.MYSQL, ["su", "--command=mysql shop", "bob"], {"EDITRC": "/tmp/e r"},
+         ["su", "--command=EDITRC='/tmp/e r' mysql shop", "bob"]),
+        (kinds.PSQL, ["/usr/bin/time", "-v", "psql", "app"], {},
+         ["/usr/bin/time", "-v", "psql", "-n", "app"]),
+    ],
+)  # fmt: skip
+def test_client_argv_reaches_into_a_command_string(
+    kind: kinds.Kind, argv: list[str], env: dict[str, str], expected: list[str]
+) -> None:
+    assert launch.client_argv(kind, argv, env)[0] == expected
+
+
+def test_the_time_keyword_is_guardsh_s_own() -> None:
+    assert launch._time_keyword(["time", "-p", "psql", "app"]) == (["psql", "app"], "posix")
+    assert launch._time_keyword(["time", "psql"]) == (["psql"], "bash")
+    assert launch._time_keyword(["/usr/bin/time", "psql"]) == (["/usr/bin/time", "psql"], None)
+    bash = "\nreal\t1m1.500s\nuser\t0m0.250s\nsys\t0m0.000s\n"
+    assert launch._times("bash", 61.5, 0.25, 0.0) == bash
+    assert launch._times("posix", 1.5, 0.25, 0.0) == "real 1.50\nuser 0.25\nsys 0.00\n"
+
+
 def test_run_client_needs_a_terminal(policy: Policy, tmp_path: Path) -> None:
     r, w = __import__("os").pipe()
     status = launch.run_client(["psql"], SNAP, policy, Facts(), None, stdin=r, stdout=w)
@@ -110,3 +155,23 @@ def test_an_unknown_client_proxy_mode_points_at_the_text(tmp_path: Path) -> None
     path.write_text("settings:\n  client_proxy: sometimes\n")
     with pytest.raises(PolicyError, match=r"p.yaml:2:17: unknown client_proxy `sometimes`"):
         load_files([str(path)])
+
+
+def test_guardsh_c_asks_no_analysis_server_for_a_client_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from guardsh.cli import main as cli
+
+    monkeypatch.setattr(cli.os, "isatty", lambda fd: True)
+    assert cli._client_on_terminal("psql -h db.prod app")
+    assert cli._client_on_terminal("bash -c 'redis-cli'")
+    assert not cli._client_on_terminal("ls -l")
+    monkeypatch.setattr(cli.os, "isatty", lambda fd: fd != 1)  # output to a file or pipe
+    assert not cli._client_on_terminal("psql -h db.prod app")
+
+
+def test_command_runner_needs_a_terminal(policy: Policy) -> None:
+    from guardsh.model import Decision, Requirement, Verdict
+
+    d = Decision("psql -h db.prod.internal app", Verdict(Requirement.ALLOW), "production", ())
+    assert launch.command_runner(d, policy, SNAP, Facts(), None) is None  # pytest: no tty

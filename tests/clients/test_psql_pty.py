@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
+import shlex
+import shutil
 import time
 from pathlib import Path
 
@@ -234,3 +238,49 @@ def test_typed_ahead_keys_do_not_answer_the_card(
     t.expect_exact("not sent (ctrl-c)")
     prompt(t, "PROD", app_db)
     assert has_table(pg_server, app_db, "users")
+
+
+@pytest.mark.parametrize("wrap", ["{}", "time {}", "bash -c '{}'", "sh -c 'exec {}'"])
+def test_guardsh_c_on_a_terminal_runs_the_client_under_guard(
+    command: Start, pg_server: PgServer, app_db: str, tmp_path: Path, wrap: str
+) -> None:
+    line = wrap.format(shlex.join(psql_argv(pg_server, app_db)))
+    t = command(line, policy=prod_policy(tmp_path / "p.yaml", ports=(pg_server.port,)))
+    prompt(t, "PROD", app_db)
+    t.line("DROP TABLE users;")
+    t.expect_exact("Type `users` to run it:")
+    time.sleep(0.1)
+    t.send(CTRL_C)
+    t.expect_exact("not sent (ctrl-c)")
+    prompt(t, "PROD", app_db)
+    assert has_table(pg_server, app_db, "users")
+    t.line("\\q")
+    if wrap.startswith("time"):
+        t.expect(r"real\t\d+m[\d.]+s\nuser\t")
+    t.child.expect(pexpect.EOF, timeout=10)
+    t.child.close()
+    assert t.child.exitstatus == 0
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("su") is None, reason="su to another user needs root"
+)
+def test_su_user_c_runs_the_client_under_guard(
+    command: Start, pg_server: PgServer, app_db: str, tmp_path: Path
+) -> None:
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("no postgres user")
+    line = f"su postgres -c {shlex.quote(shlex.join(psql_argv(pg_server, app_db)))}"
+    t = command(line, policy=prod_policy(tmp_path / "p.yaml", ports=(pg_server.port,)))
+    prompt(t, "PROD", app_db)
+    t.line("DROP TABLE users;")
+    t.expect_exact("Type `users` to run it:")
+    time.sleep(0.1)
+    t.send(CTRL_C)
+    t.expect_exact("not sent (ctrl-c)")
+    prompt(t, "PROD", app_db)
+    assert has_table(pg_server, app_db, "users")
+    t.line("SELECT current_user AS who;")
+    t.expect(r"who\s+-+\s+postgres")
