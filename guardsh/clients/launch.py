@@ -30,6 +30,7 @@ import os
 import re
 import resource
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -49,10 +50,10 @@ _SU = frozenset({"su", "runuser"})  # `-c STRING` / `--command STRING`
 _SU_VALUE = frozenset({"-g", "-G", "-s", "-u", "-w", "--group", "--supp-group", "--shell",
                        "--user", "--whitelist-environment"})  # fmt: skip
 # A command string that is one client command: assignments with plain values,
-# `exec` perhaps, then the program as a plain word.
+# `exec`/`command` perhaps, then the program as a plain word.
 _PLAIN = r"[^\s'\"\\$`;&|<>(){}]"
 _LONE = re.compile(
-    rf"\A\s*((?:[A-Za-z_][A-Za-z0-9_]*={_PLAIN}*\s+)*)(?:exec\s+)?({_PLAIN}+)(?=\s|\Z)"
+    rf"\A\s*((?:[A-Za-z_][A-Za-z0-9_]*={_PLAIN}*\s+)*)(?:(?:exec|command)\s+)*({_PLAIN}+)(?=\s|\Z)"
 )
 
 
@@ -276,7 +277,11 @@ def run_client(
                          "not started\n")  # fmt: skip
         return REFUSED
     words, timed = _time_keyword(argv)
+    words, clear = _builtins(words)
     child_env = dict(os.environ if env is None else env)
+    if clear and words:  # `exec -c`: found on the shell's PATH, run with no environment
+        words[0] = shutil.which(words[0], path=child_env.get("PATH")) or words[0]
+        child_env = {}
     color = not snapshot.variables.get("NO_COLOR")
     guard = Guard(kind, list(words), snapshot, policy, facts)
     with _editrc(kind, child_env) as editrc:
@@ -313,6 +318,24 @@ def _time_keyword(argv: Sequence[str]) -> tuple[list[str], str | None]:
     while words and words[0] in ("-p", "--"):
         fmt = "posix" if words.pop(0) == "-p" else fmt
     return words, fmt
+
+
+def _builtins(argv: Sequence[str]) -> tuple[list[str], bool]:
+    """Without the shell builtins `command` and `exec` in front of the client
+    (they are not programs; the client runs here either way); True when
+    `exec -c` asked for an empty environment. `exec -a NAME` and `-l` (the
+    name the client sees) are dropped."""
+    words, clear = list(argv), False
+    while words and words[0] in ("command", "exec"):
+        builtin, words = words[0], words[1:]
+        while words and words[0].startswith("-") and len(words[0]) > 1:
+            opt = words.pop(0)
+            if opt == "--":
+                break
+            if builtin == "exec" and opt.endswith("a") and words:
+                words.pop(0)  # -a NAME
+            clear = clear or (builtin == "exec" and "c" in opt)
+    return words, clear
 
 
 def _times(fmt: str, real: float, user: float, sys_: float) -> str:

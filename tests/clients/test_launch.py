@@ -51,6 +51,9 @@ SNAP = Snapshot(variables={"DB": "postgres://db.prod.internal/app"}, hostname="w
         ("su --command='mysql shop' bob", ("su", "--command=mysql shop", "bob")),
         ("sudo -u postgres -i psql app", ("sudo", "-u", "postgres", "-i", "psql", "app")),
         ("sudo bash -c 'psql app'", ("sudo", "bash", "-c", "psql app")),
+        ("command psql app", ("command", "psql", "app")),
+        ("exec psql app", ("exec", "psql", "app")),
+        ("bash -c 'command psql app'", ("bash", "-c", "command psql app")),
     ],
 )
 def test_plan_interactive_clients(line: str, argv: tuple[str, ...]) -> None:
@@ -118,6 +121,23 @@ def test_client_argv_reaches_into_a_command_string(
     kind: kinds.Kind, argv: list[str], env: dict[str, str], expected: list[str]
 ) -> None:
     assert launch.client_argv(kind, argv, env)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "words", "clear"),
+    [
+        (["command", "psql", "app"], ["psql", "app"], False),
+        (["command", "-p", "--", "psql"], ["psql"], False),
+        (["exec", "psql"], ["psql"], False),
+        (["exec", "-l", "-a", "name", "psql"], ["psql"], False),
+        (["exec", "-c", "psql"], ["psql"], True),
+        (["command", "exec", "sudo", "psql"], ["sudo", "psql"], False),
+        (["sudo", "psql"], ["sudo", "psql"], False),
+        (["command", "time", "psql"], ["time", "psql"], False),  # /usr/bin/time
+    ],
+)
+def test_command_and_exec_are_not_programs(argv: list[str], words: list[str], clear: bool) -> None:
+    assert launch._builtins(argv) == (words, clear)
 
 
 def test_the_time_keyword_is_guardsh_s_own() -> None:

@@ -240,7 +240,10 @@ def test_typed_ahead_keys_do_not_answer_the_card(
     assert has_table(pg_server, app_db, "users")
 
 
-@pytest.mark.parametrize("wrap", ["{}", "time {}", "bash -c '{}'", "sh -c 'exec {}'"])
+@pytest.mark.parametrize(
+    "wrap", ["{}", "time {}", "bash -c '{}'", "sh -c 'exec {}'", "command {}", "exec {}",
+             "time command -p {}", "bash -c 'command {}'"]
+)  # fmt: skip
 def test_guardsh_c_on_a_terminal_runs_the_client_under_guard(
     command: Start, pg_server: PgServer, app_db: str, tmp_path: Path, wrap: str
 ) -> None:
