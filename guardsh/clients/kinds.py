@@ -46,6 +46,9 @@ class Kind:
     switches: re.Pattern[str] = re.compile(r"(?!)")
     # commands whose text runs without guardsh seeing it (an external editor)
     blind: re.Pattern[str] = re.compile(r"(?!)")
+    # client commands that set a variable later statements use (psql `\set t users`
+    # for `DROP TABLE :t;`): group 1 the command, group 2 the variable's name
+    settings: re.Pattern[str] = re.compile(r"(?!)")
 
     stdin_pipe: bool = False  # lines arrive on a pipe (the client would go raw on a tty)
     echoes: bool = False  # the client prints each line it reads (mongosh)
@@ -66,6 +69,7 @@ PSQL = Kind(
     switch_failed=re.compile(r"Previous connection kept"),
     switches=re.compile(r"^\s*\\(?:c|connect)\b.*$", re.M),
     blind=re.compile(r"\\(?:e|edit|ef|ev)\b"),
+    settings=re.compile(r"(?m)^\s*\\(set|unset)[ \t]+([A-Za-z0-9_]+).*$"),
 )
 MYSQL = Kind(
     "mysql",

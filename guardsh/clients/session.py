@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from guardsh.model import (
 from guardsh.policy.schema import Policy
 
 COULD_NOT = "guardsh could not analyze this statement"
+_VARIABLE = re.compile(r""":(?:'[A-Za-z0-9_]+'|"[A-Za-z0-9_]+"|[A-Za-z_][A-Za-z0-9_]*)""")
 Clock = Callable[[], dt.datetime]
 
 
@@ -70,6 +72,7 @@ class Guard:
         self.clock = clock
         self.grammar = Grammar(kind.name)
         self.switches: list[str] = []
+        self.settings: dict[str, str] = {}  # variable -> the command that set it
         self.pending = ""
         self._last_switch: list[str] | None = None
         self._places: dict[tuple[str, ...], Place] = {}
@@ -105,7 +108,8 @@ class Guard:
         """What running `text` in the client requires. Never raises."""
         from guardsh.pipeline import check
 
-        body = targets.replay(self.switches, self.pending, text)
+        context = [*self.switches, *self.settings.values()]
+        body = targets.replay(context, self.pending, text)
         line, _ = targets.heredoc_line(self.argv, body)
         shown = self.display(text)
         try:
@@ -113,12 +117,31 @@ class Guard:
         except Exception as e:  # fail safe: ask where it matters
             return self._failed(shown, str(e))
         whole = Span(len(self.argv_program()) + 2, len(shown))
-        findings = tuple(dataclasses.replace(f, evidence=whole) for f in d.findings)
+        findings = tuple(self._unknown(dataclasses.replace(f, evidence=whole), text)
+                         for f in d.findings)  # fmt: skip
         environment = d.environment if d.findings else self.place().environment
         blind = self.kind.blind.search(text)
         if blind is not None:
-            return self._redecide(shown, findings, self._blind(blind.group(0), whole), d.notes)
+            return self._redecide(shown, (*findings, self._blind(blind.group(0), whole)), d.notes)
+        if any(f.tags != g.tags for f, g in zip(findings, d.findings, strict=True)):
+            got = self._redecide(shown, findings, d.notes)
+            if got.verdict.requirement in (Requirement.TYPE, Requirement.DRY_RUN):
+                # one object unknown: its name cannot be asked for, even beside known ones
+                verdict = dataclasses.replace(got.verdict, type_word=got.environment)
+                got = dataclasses.replace(got, verdict=verdict)
+            return got
         return dataclasses.replace(d, line=shown, findings=findings, environment=environment)
+
+    def _unknown(self, f: Finding, text: str) -> Finding:
+        """A finding whose object the analysis could not name (a psql variable
+        set where guardsh did not see it: `\\gset`, psqlrc, `-v` of another
+        session) is tagged `unknown-object`, so the policy asks for the
+        environment's name instead of a meaningless `?`."""
+        if f.object not in ("?", "") or "unknown-object" in f.tags:
+            return f
+        ref = _VARIABLE.search(text)
+        detail = f.detail.replace("  ", f" {ref.group(0) if ref else '?'} ", 1)
+        return dataclasses.replace(f, tags=f.tags | {"unknown-object"}, detail=detail)
 
     def display(self, text: str) -> str:
         """The statement as the card and the audit trail show it."""
@@ -135,6 +158,10 @@ class Guard:
     def sent(self, text: str) -> None:
         """The client received `text`: follow switches, its buffer and delimiter."""
         self.grammar.sent(text)
+        for m in self.kind.settings.finditer(text):
+            self.settings.pop(m.group(2), None)
+            if m.group(1) != "unset":
+                self.settings[m.group(2)] = m.group(0).strip()
         new = targets.switches_in(self.kind, text)
         if new:
             self._last_switch = list(self.switches)
@@ -165,9 +192,7 @@ class Guard:
             f"{what.strip()}: text written in an editor runs without guardsh seeing it",
         )
 
-    def _redecide(
-        self, shown: str, findings: tuple[Finding, ...], extra: Finding, notes: Sequence[str]
-    ) -> Decision:
+    def _redecide(self, shown: str, findings: Sequence[Finding], notes: Sequence[str]) -> Decision:
         from guardsh.policy.decide import Who, decide
         from guardsh.policy.locate import classify
 
@@ -175,7 +200,7 @@ class Guard:
             dataclasses.replace(
                 f, environment=classify(f.target, self.snapshot, self.policy).environment
             )
-            for f in (*findings, extra)
+            for f in findings
         ]
         environment = min((f.environment for f in located), key=self.policy.rank)
         protected = self.policy.protected(environment)

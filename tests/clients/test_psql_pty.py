@@ -287,3 +287,28 @@ def test_su_user_c_runs_the_client_under_guard(
     assert has_table(pg_server, app_db, "users")
     t.line("SELECT current_user AS who;")
     t.expect(r"who\s+-+\s+postgres")
+
+
+def test_a_psql_variable_names_the_object_to_type(
+    client: Start, pg_server: PgServer, app_db: str, tmp_path: Path
+) -> None:
+    t = client(
+        psql_argv(pg_server, app_db),
+        policy=prod_policy(tmp_path / "p.yaml", ports=(pg_server.port,)),
+    )
+    prompt(t, "PROD", app_db)
+    t.line("\\set t users")
+    prompt(t, "PROD", app_db)
+    t.line("DROP TABLE :t;")
+    t.expect_exact("DROP TABLE users on")
+    t.expect_exact("Type `users` to run it:")
+    time.sleep(0.1)
+    t.send(CTRL_C)
+    t.expect_exact("not sent")
+    prompt(t, "PROD", app_db)
+    t.line("DROP TABLE :nowhere;")  # a variable guardsh did not see set
+    t.expect_exact("Type `production` to run it:")
+    time.sleep(0.1)
+    t.send(CTRL_C)
+    t.expect_exact("not sent")
+    assert has_table(pg_server, app_db, "users")

@@ -130,3 +130,36 @@ def test_redis_select_and_mysql_use_are_followed(policy: Policy) -> None:
     m = Guard(kinds.MYSQL, ["mysql", "-h", "dev-db", "a"], snap(), policy, Facts())
     m.sent("use prod_shop\n")
     assert m.place().environment == "production"
+
+
+def test_psql_variables_set_in_the_session_name_the_object(policy: Policy) -> None:
+    g = Guard(kinds.PSQL, ["psql", "-h", "db.prod.internal", "app"], snap(), policy, Facts())
+    g.sent("\\set t users\n")
+    d = g.judge("DROP TABLE :t;")
+    assert d.verdict.requirement == Requirement.TYPE and d.verdict.type_word == "users"
+    assert [f.object for f in d.findings] == ["users"]
+    g.sent("\\set t orders\n")
+    assert g.judge('DROP TABLE :"t";').verdict.type_word == "orders"
+
+
+@pytest.mark.parametrize(
+    ("sent", "statement"),
+    [("", "DROP TABLE :t;"), ("\\set t users\n\\unset t\n", "DROP TABLE :t;"),
+     ("", "TRUNCATE :'t';")],
+)  # fmt: skip
+def test_an_object_guardsh_cannot_know_asks_for_the_environment(
+    policy: Policy, sent: str, statement: str
+) -> None:
+    g = Guard(kinds.PSQL, ["psql", "-h", "db.prod.internal", "app"], snap(), policy, Facts())
+    if sent:
+        g.sent(sent)
+    d = g.judge(statement)
+    assert d.verdict.requirement == Requirement.TYPE
+    assert d.verdict.type_word == "production"
+    assert all("  " not in f.detail for f in d.findings), [f.detail for f in d.findings]
+
+
+def test_one_unknown_object_beside_known_ones_asks_for_the_environment(policy: Policy) -> None:
+    g = Guard(kinds.PSQL, ["psql", "-h", "db.prod.internal", "app"], snap(), policy, Facts())
+    d = g.judge("DROP TABLE users; DROP TABLE :t;")
+    assert d.verdict.type_word == "production"
