@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ from guardsh.model import (
 from guardsh.policy.schema import Policy
 
 COULD_NOT = "guardsh could not analyze this statement"
+MAX_PIECES = 12  # statements in one submission marked one by one; more: all of it
 _VARIABLE = re.compile(r""":(?:'[A-Za-z0-9_]+'|"[A-Za-z0-9_]+"|[A-Za-z_][A-Za-z0-9_]*)""")
 Clock = Callable[[], dt.datetime]
 
@@ -117,8 +119,9 @@ class Guard:
         except Exception as e:  # fail safe: ask where it matters
             return self._failed(shown, str(e))
         whole = Span(len(self.argv_program()) + 2, len(shown))
-        findings = tuple(self._unknown(dataclasses.replace(f, evidence=whole), text)
-                         for f in d.findings)  # fmt: skip
+        spans = self._evidence(text, context, d.findings, whole)
+        findings = tuple(self._unknown(dataclasses.replace(f, evidence=span), text)
+                         for f, span in zip(d.findings, spans, strict=True))  # fmt: skip
         environment = d.environment if d.findings else self.place().environment
         blind = self.kind.blind.search(text)
         if blind is not None:
@@ -131,6 +134,48 @@ class Guard:
                 got = dataclasses.replace(got, verdict=verdict)
             return got
         return dataclasses.replace(d, line=shown, findings=findings, environment=environment)
+
+    def _evidence(
+        self, text: str, context: Sequence[str], findings: Sequence[Finding], whole: Span
+    ) -> list[Span]:
+        """Where in the shown statement each finding comes from (the analysis
+        marks the whole client input): the piece of `text` after which it
+        first appears, found by analyzing growing prefixes of `text`. A
+        finding of the client's buffer, or one no prefix explains, gets
+        `whole` (the text after `psql> `)."""
+        from guardsh.pipeline import analyze_line
+
+        pieces = self.grammar.statements(text)
+
+        def at(piece: tuple[int, int]) -> Span:
+            return Span(whole.start + piece[0], min(whole.start + piece[1], whole.end))
+
+        if not findings or not pieces or len(pieces) > MAX_PIECES:
+            return [whole] * len(findings)
+        if len(pieces) == 1:
+            return [at(pieces[0])] * len(findings)
+        owner: dict[tuple[str, str | None], list[int]] = {}
+        prev: Counter[tuple[str, str | None]] = Counter()
+        ends = ([(-1, 0)] if self.pending.strip() else []) + [
+            (k, b) for k, (_, b) in enumerate(pieces)
+        ]
+        for k, end in ends:
+            body = targets.replay(context, self.pending, text[:end])
+            try:
+                got, _ = analyze_line(targets.heredoc_line(self.argv, body)[0], self.snapshot,
+                                      self.facts)  # fmt: skip
+            except Exception:  # no marks is an answer: the whole statement
+                return [whole] * len(findings)
+            cur = Counter((f.action, f.object) for f in got)
+            for key, n in (cur - prev).items():
+                owner.setdefault(key, []).extend([k] * n)
+            prev = cur
+        out = []
+        for f in findings:
+            ks = owner.get((f.action, f.object))
+            k = ks.pop(0) if ks else -1
+            out.append(at(pieces[k]) if k >= 0 else whole)
+        return out
 
     def _unknown(self, f: Finding, text: str) -> Finding:
         """A finding whose object the analysis could not name (a psql variable

@@ -19,6 +19,7 @@ statement is analyzed together with it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -95,6 +96,39 @@ class Grammar:
             return ""
         return out if out.strip() else ""
 
+    def statements(self, text: str) -> list[tuple[int, int]]:
+        """Where each statement of `text` is (start, end), without the blanks
+        and comments around it: SQL split at its delimiter and around client
+        commands, redis by line; a mongosh text is one piece."""
+        if self.kind not in ("psql", "mysql", "sqlite"):
+            lines = text.split("\n") if self.kind == "redis" else [text]
+            out, at = [], 0
+            for line in lines:
+                out.append((at, at + len(line)))
+                at += len(line) + 1
+            return [p for p in (_trim(text, a, b) for a, b in out) if p is not None]
+        d, meta = {"psql": (POSTGRES, META_PSQL), "mysql": (MYSQL, META_MYSQL),
+                   "sqlite": (SQLITE, META_SQLITE)}[self.kind]  # fmt: skip
+        masked, metas = mask(text, d, meta)
+        visible = list(masked)  # the client commands back in the masked copy
+        for m in metas:
+            visible[m.start : m.end] = text[m.start : m.end]
+        seen = "".join(visible)
+        if self.kind == "sqlite" and _TRIGGER.match(masked):
+            cuts = {0, len(text)}
+        else:
+            delim = self.delimiter if self.kind == "mysql" else ";"
+            cuts = {0, len(text)}
+            at = masked.find(delim)
+            while at >= 0:
+                cuts.add(at + len(delim))
+                at = masked.find(delim, at + len(delim))
+            for m in metas:
+                cuts.update((m.start, m.end))
+        bounds = sorted(cuts)
+        pieces = (_trim(seen, a, b) for a, b in itertools.pairwise(bounds))
+        return [p for p in pieces if p is not None]
+
     # ------------------------------------------------------------------ SQL
     def _psql(self, text: str) -> bool:
         masked, metas = mask(text, POSTGRES, META_PSQL)
@@ -126,6 +160,15 @@ class Grammar:
         if _TRIGGER.match(masked):
             return _TRIGGER_END.search(body) is not None
         return True
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int] | None:
+    """(a, b) without the blanks at either end; None when nothing is left."""
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return (a, b) if a < b else None
 
 
 def _mongo_complete(text: str) -> bool:

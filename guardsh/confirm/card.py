@@ -30,6 +30,7 @@ _COLORS = {
     "orange": "#ff8700",
 }
 MAX_SPANS = 4
+MAX_ROWS = 12  # a multi-line command up to this long is shown whole, marks under its rows
 
 
 def color_of(name: str | None) -> str | None:
@@ -88,6 +89,30 @@ def _spans(findings: Sequence[Finding]) -> list[Span]:
     return seen[:MAX_SPANS]
 
 
+def _marked_rows(line: str, spans: Sequence[Span], width: int, style: str) -> Fragments:
+    """Every row of a multi-line command (`$ ` then `> `), each followed by
+    carets under the parts of it the spans cover (blanks at their ends not
+    marked); rows longer than `width` are cut with `…`."""
+    out: Fragments = []
+    at = 0
+    for i, row in enumerate(line.split("\n")):
+        marks = [" "] * len(row)
+        for span in spans:
+            a, b = max(span.start, at) - at, min(span.end, at + len(row)) - at
+            while a < b and row[a].isspace():
+                a += 1
+            while b > a and row[b - 1].isspace():
+                b -= 1
+            marks[a:b] = "^" * max(0, b - a)
+        shown = row if len(row) <= width else row[: width - 1] + "…"
+        mark = "".join(marks)[: len(shown)].rstrip()
+        out.append(("", f"  {'$' if i == 0 else '>'} {shown}\n"))
+        if mark:
+            out.append((style, f"    {mark}\n"))
+        at += len(row) + 1
+    return out
+
+
 def card(
     decision: Decision,
     *,
@@ -110,7 +135,9 @@ def card(
     out: Fragments = [(border, head + "━" * max(2, width - len(head) - 1) + "\n")]
     line = decision.line
     spans = _spans(decision.findings)
-    if spans:
+    if spans and 1 < len(line.rstrip("\n").split("\n")) <= MAX_ROWS:
+        out.extend(_marked_rows(line.rstrip("\n"), spans, width - 8, strong))
+    elif spans:
         for span in spans:
             block = caret_block(line, span, width=width - 8)
             text, marks = block.split("\n", 1)

@@ -312,3 +312,31 @@ def test_a_psql_variable_names_the_object_to_type(
     t.send(CTRL_C)
     t.expect_exact("not sent")
     assert has_table(pg_server, app_db, "users")
+
+
+def test_the_card_shows_the_whole_statement_and_marks_what_acts(
+    client: Start, pg_server: PgServer, app_db: str, tmp_path: Path
+) -> None:
+    pg_server.psql("CREATE TABLE t2 (id int)", db=app_db)
+    t = client(
+        psql_argv(pg_server, app_db),
+        policy=prod_policy(tmp_path / "p.yaml", ports=(pg_server.port,)),
+    )
+    prompt(t, "PROD", app_db)
+    t.line("DROP TABLE")
+    time.sleep(0.2)
+    t.line("t2;")
+    t.expect(r"\$ psql> DROP TABLE\n +\^{10}\n  > t2;\n +\^{3}\n")
+    t.expect_exact("Type `t2` to run it:")
+    time.sleep(0.1)
+    t.send(CTRL_C)
+    t.expect_exact("not sent")
+    prompt(t, "PROD", app_db)
+    t.line("SELECT 1 AS one; DROP TABLE users;")
+    m = t.expect(r"\$ psql> SELECT 1 AS one; DROP TABLE users;\n( +\^+)\n")
+    assert m.group(1) == " " * len("  $ psql> SELECT 1 AS one; ") + "^" * len("DROP TABLE users;")
+    t.expect_exact("Type `users` to run it:")
+    time.sleep(0.1)
+    t.send(CTRL_C)
+    t.expect_exact("not sent")
+    assert has_table(pg_server, app_db, "t2") and has_table(pg_server, app_db, "users")

@@ -163,3 +163,19 @@ def test_one_unknown_object_beside_known_ones_asks_for_the_environment(policy: P
     g = Guard(kinds.PSQL, ["psql", "-h", "db.prod.internal", "app"], snap(), policy, Facts())
     d = g.judge("DROP TABLE users; DROP TABLE :t;")
     assert d.verdict.type_word == "production"
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("SELECT 1 AS one; DROP TABLE users;", "DROP TABLE users;"),
+        ("DROP TABLE\nt2;", "DROP TABLE\nt2;"),
+        ("SELECT 1;\nDELETE FROM users\nWHERE true;", "DELETE FROM users\nWHERE true;"),
+        ("DROP TABLE a; SELECT 2; DROP TABLE b;", "DROP TABLE a;|DROP TABLE b;"),
+    ],
+)
+def test_the_evidence_is_the_statement_that_does_it(policy: Policy, text: str, marked: str) -> None:
+    g = Guard(kinds.PSQL, ["psql", "-h", "db.prod.internal", "app"], snap(), policy, Facts())
+    d = g.judge(text)
+    assert d.line == f"psql> {text}"
+    assert "|".join(f.evidence.text(d.line) for f in d.findings) == marked

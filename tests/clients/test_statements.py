@@ -75,3 +75,26 @@ def test_mysql_delimiter_is_followed() -> None:
 )
 def test_pending(kind: str, sent: str, pending: str) -> None:
     assert Grammar(kind).pending(sent).strip() == pending.strip()
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "pieces"),
+    [
+        ("psql", "SELECT 1 AS one; DROP TABLE users;", ["SELECT 1 AS one;", "DROP TABLE users;"]),
+        ("psql", "DROP TABLE\nt2;", ["DROP TABLE\nt2;"]),
+        ("psql", "SELECT ';' AS x; -- c;\n\\dt\nDROP TABLE users;",
+         ["SELECT ';' AS x;", "\\dt", "DROP TABLE users;"]),
+        ("psql", "SELECT 1\n\\g", ["SELECT 1", "\\g"]),
+        ("mysql", "use shop\nDROP TABLE t;", ["use shop", "DROP TABLE t;"]),
+        ("mysql", "SELECT 1; DELETE FROM t;", ["SELECT 1;", "DELETE FROM t;"]),
+        ("sqlite", ".open x.db\nDROP TABLE t;", [".open x.db", "DROP TABLE t;"]),
+        ("sqlite", "CREATE TRIGGER t AFTER INSERT ON a BEGIN DELETE FROM b; END;",
+         ["CREATE TRIGGER t AFTER INSERT ON a BEGIN DELETE FROM b; END;"]),
+        ("redis", "FLUSHALL", ["FLUSHALL"]),
+        ("mongo", "db.a.drop(); db.b.drop()", ["db.a.drop(); db.b.drop()"]),
+        ("psql", "  ", []),
+    ],
+)  # fmt: skip
+def test_statements(kind: str, text: str, pieces: list[str]) -> None:
+    got = Grammar(kind).statements(text)
+    assert [text[a:b] for a, b in got] == pieces

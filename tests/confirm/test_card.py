@@ -88,3 +88,19 @@ def test_line_without_evidence_and_notes() -> None:
     assert "  $ $cmd --force\n" in text
     assert "note: guardsh could not analyze this command\n" in text
     assert "note: guardsh could not analyze this command: boom" in text
+
+
+def test_a_multi_line_statement_is_shown_whole_and_marked_where_it_acts() -> None:
+    line = "psql> SELECT 1;\nDROP TABLE\n  users;"
+    start = line.index("DROP")
+    f = Finding("sql.drop_table", "users", Severity.HIGH, DB, Span(start, len(line)),
+                detail="DROP TABLE users", environment="production")  # fmt: skip
+    d = Decision(line, Verdict(Requirement.TYPE, type_word="users"), "production", (f,))
+    rows = as_text(card(d)).splitlines()[1:6]
+    assert rows == [
+        "  $ psql> SELECT 1;",
+        "  > DROP TABLE",
+        "    ^^^^^^^^^^",
+        "  >   users;",
+        "      ^^^^^^",
+    ]
