@@ -63,10 +63,15 @@ def _ask_on_terminal(*args: object) -> tuple[object, object]:
 
 
 def _guarded_client(step: Step) -> Callable[[], int] | None:
-    """Loaded only when a `-c` command on a terminal may be a database client."""
+    """Loaded only when a `-c` command on a terminal may be a database client;
+    the step's decision becomes the one to record for starting it."""
     from guardsh.clients.launch import command_runner
 
-    return command_runner(step.decision, step.policy, step.snap, step.facts, step.recorder)
+    got = command_runner(step.decision, step.policy, step.snap, step.facts, step.recorder)
+    if got is None:
+        return None
+    step.decision, run = got
+    return run
 
 
 def _client_on_terminal(text: str) -> bool:

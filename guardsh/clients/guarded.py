@@ -5,9 +5,10 @@ turn reads a complete statement, the Guard judges it, the card asks what the
 policy requires, and only an approved statement is written to the client,
 line by line, with the pty's echo removed (the editor already showed it). A
 declined statement never reaches the client: its input line stays empty and
-the session goes on. Statements with findings go to the audit trail: the
-intent before the client gets them, the result (an error seen in its output
-or not, and the time until it was idle again) after.
+the session goes on. Every statement sent goes to the audit trail, as every
+shell command does: the intent (with the verdict) before the client gets it,
+the result (an error seen in its output or not, and the time until it was
+idle again) after; a declined or refused one is recorded as such.
 """
 
 from __future__ import annotations
@@ -267,7 +268,7 @@ class GuardedClient:
             what = "; ".join(f.detail or f"{f.action} {f.object or ''}" for f in decision.findings)
             self._say(f"guardsh: warning ({', '.join(v.rules) or 'policy'}): {what}")
         token: int | None = None
-        if self.audit is not None and (decision.findings or v.requirement > Requirement.ALLOW):
+        if self.audit is not None:  # every statement, as the shell records every command
             if phase == "breakglass":
                 token = self.audit.breakglass(decision, reason=reason, cwd=cwd)
             else:

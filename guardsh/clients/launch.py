@@ -26,6 +26,7 @@ environment, or always when the policy says `settings: {client_proxy: always}`
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import resource
@@ -144,13 +145,29 @@ def should_proxy(
     return guard.place().protected
 
 
+def start_decision(
+    decision: Decision, p: Plan, policy: Policy, snapshot: Snapshot, facts: Facts
+) -> Decision:
+    """The decision to record for starting the client: where the client
+    connects, not where the shell runs. A line with no findings is in the
+    shell's own environment (`staging` for the bastion) while the session
+    it starts is in production."""
+    if decision.findings:
+        return decision
+    from guardsh.clients.session import Guard
+
+    place = Guard(p.kind, list(p.argv), snapshot, policy, facts).place()
+    return dataclasses.replace(decision, environment=place.environment)
+
+
 def command_runner(
     decision: Decision, policy: Policy, snapshot: Snapshot, facts: Facts, audit: object | None
-) -> Callable[[], int] | None:
+) -> tuple[Decision, Callable[[], int]] | None:
     """`guardsh -c CMD` on a terminal (`ssh -t bastion psql ...` under a
-    ForceCommand): how to run CMD under guard when it is a lone interactive
-    client that should be proxied, as the interactive shell does; None for
-    anything else (bash runs it)."""
+    ForceCommand): when CMD is a lone interactive client that should be
+    proxied, the decision to record for it (`start_decision`) and how to run
+    it under guard, as the interactive shell does; None for anything else
+    (bash runs it)."""
     if not all(os.isatty(fd) for fd in (0, 1, 2)):
         return None
     try:
@@ -159,6 +176,7 @@ def command_runner(
             p.invocation, decision, policy, snapshot=snapshot, facts=facts
         ):
             return None
+        start = start_decision(decision, p, policy, snapshot, facts)
     except Exception as e:  # the line itself was judged; bash runs it as typed
         sys.stderr.write(f"guardsh: interactive client not guarded ({e!r}); running it as typed\n")
         return None
@@ -170,7 +188,7 @@ def command_runner(
         session()  # Ctrl-Z, Ctrl-C between the client's prompts are keys, not signals
         return run_client(p.argv, snapshot, policy, facts, audit, env=env, cwd=snapshot.cwd)
 
-    return run
+    return start, run
 
 
 def client_argv(

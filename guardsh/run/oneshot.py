@@ -183,7 +183,8 @@ def run_text(
     confirmation is refused. `start_server`: no analysis server answered;
     start one (when the policy allows) so that the next `-c` is fast.
     `client(step)`, on a terminal, returns how to run an interactive database
-    client under guard (guardsh.clients) instead of in bash, or None.
+    client under guard (guardsh.clients) instead of in bash, or None; it may
+    set `step.decision` to the one to record for starting the client.
     """
     step = decide(text, can_ask=ask is not None and _terminal(), source=source)
     if start_server and step.policy is not None and step.policy.settings.analysis_server:
@@ -206,13 +207,14 @@ def run_text(
         reason, breakglass = outcome.reason, outcome.phase == "breakglass"
     else:
         sys.stderr.write(step.message)
+    # before the intent: a guarded client's start is recorded where it connects
+    guarded = client(step) if client is not None and _terminal() else None
     token = admit(step, reason=reason, breakglass=breakglass, dry_run=audit_dry_run)
     if isinstance(token, str):
         sys.stderr.write(token)
         return int(Exit.REFUSED)
     from guardsh.run import child, signals
 
-    guarded = client(step) if client is not None and _terminal() else None
     if guarded is not None:
         t0 = time.monotonic()
         code = guarded()

@@ -195,3 +195,12 @@ def test_command_runner_needs_a_terminal(policy: Policy) -> None:
 
     d = Decision("psql -h db.prod.internal app", Verdict(Requirement.ALLOW), "production", ())
     assert launch.command_runner(d, policy, SNAP, Facts(), None) is None  # pytest: no tty
+
+
+def test_the_start_is_recorded_where_the_client_connects(policy: Policy) -> None:
+    from guardsh.model import Decision, Requirement, Verdict
+
+    p = launch.plan("psql -h db.prod.internal app", SNAP, Facts())
+    assert p is not None
+    d = Decision(p.argv[0], Verdict(Requirement.ALLOW), "staging", ())
+    assert launch.start_decision(d, p, policy, SNAP, Facts()).environment == "production"

@@ -85,7 +85,9 @@ def test_drop_table_card_decline_then_confirm(
     assert ("declined", "psql> DROP TABLE users;") in phases
     assert ("intent", "psql> DROP TABLE users;") in phases
     assert ("result", "psql> DROP TABLE users;") in phases
-    result = next(r for r in audit_records(audit_log) if r["phase"] == "result")
+    result = next(
+        r for r in audit_records(audit_log) if r["phase"] == "result" and "DROP" in r["line"]
+    )
     assert result["exit"] == 0 and result["environment"] == "production"
 
 
@@ -105,7 +107,11 @@ def test_select_runs_without_card_or_delay(
     prompt(t, "PROD", app_db)
     assert "guardsh" not in t.text[start:]
     assert elapsed < 1.0, f"SELECT took {elapsed:.3f}s through the proxy"
-    assert not [r for r in audit_records(audit_log) if "SELECT" in str(r.get("line"))]
+    # recorded as the shell records a command: its intent, then its result
+    line = "psql> SELECT 40 + 2 AS answer;"
+    got = [(r["phase"], r["environment"], r.get("exit"))
+           for r in audit_records(audit_log) if r.get("line") == line]  # fmt: skip
+    assert got == [("intent", "production", None), ("result", "production", 0)]
 
 
 def test_multiline_statement(
@@ -340,3 +346,23 @@ def test_the_card_shows_the_whole_statement_and_marks_what_acts(
     t.send(CTRL_C)
     t.expect_exact("not sent")
     assert has_table(pg_server, app_db, "t2") and has_table(pg_server, app_db, "users")
+
+
+def test_guardsh_c_records_the_start_in_the_client_s_environment(
+    command: Start, pg_server: PgServer, app_db: str, tmp_path: Path, audit_log: Path
+) -> None:
+    import socket
+
+    policy = prod_policy(tmp_path / "p.yaml", ports=(pg_server.port,))
+    policy.write_text(policy.read_text() + "  - name: staging\n    color: yellow\n"
+                      f"    match:\n      hostname: [{socket.gethostname()!r}]\n")  # fmt: skip
+    line = shlex.join(psql_argv(pg_server, app_db))
+    t = command(line, policy=policy, GUARDSH_AUDIT_LOG=str(audit_log))
+    prompt(t, "PROD", app_db)
+    t.line("SELECT 1 AS one;")
+    t.expect(r"one\s+-+\s+1")
+    prompt(t, "PROD", app_db)
+    t.line("\\q")
+    t.child.expect(pexpect.EOF, timeout=10)
+    start = [(r["phase"], r["environment"]) for r in audit_records(audit_log) if r["line"] == line]
+    assert start == [("intent", "production"), ("result", "production")]
