@@ -31,7 +31,7 @@ from guardsh.facts import gather
 from guardsh.model import Decision, Facts, Requirement, Snapshot
 from guardsh.policy.schema import Policy
 from guardsh.run import signals, tty
-from guardsh.run.backing import BackingShell, ShellExited, State
+from guardsh.run.backing import BackingShell, Job, ShellExited, State
 from guardsh.run.record import Recorder
 from guardsh.shell import escape, keys, notify, prompt
 from guardsh.shell.complete import ShellCompleter
@@ -139,6 +139,7 @@ class Repl:
                     sys.stdout.write("exit\n")
                 return self.state.status
             if not line.strip():
+                self._refresh_jobs()
                 continue
             try:
                 self.execute(line)
@@ -195,7 +196,9 @@ class Repl:
         if text == "\x04":
             return None
         if text == "\x03":
+            before = self.state.jobs
             self.state = self._set_status(130)
+            self._job_news(before, "")
             return ""
         return text
 
@@ -304,11 +307,26 @@ class Repl:
         self.recorder.result(token, self.state.status, int((time.monotonic() - t0) * 1000))
         if self.tty and self.state.status in (130, 131, 148):
             sys.stdout.write("\n")  # after the terminal's `^C` / `^Z`, as bash does
+        self._job_news(before_jobs, decision.line)
+
+    def _job_news(self, before: tuple[Job, ...], line: str) -> None:
+        """What happened to the jobs during the last line (or since the last prompt)."""
+        st = self.state
         notify.show(
-            notify.finished_jobs(before_jobs, self.state.jobs)
-            + notify.stopped_jobs(before_jobs, self.state.jobs),
+            notify.finished_jobs(before, st.jobs, st.status)
+            + notify.stopped_jobs(before, st.jobs, st.status, line),
             color=False,
         )
+
+    def _refresh_jobs(self) -> None:
+        """Enter on an empty line runs nothing, but a background job that has
+        finished is said before the next prompt, as bash does: the backing
+        bash reports again (keeping `$?`, `$_` and `${PIPESTATUS[@]}`)."""
+        before = self.state.jobs
+        if not any(j.state.startswith("Running") for j in before):
+            return
+        self.state = self.shell.run("")
+        self._job_news(before, "")
 
     def _client(self, decision: Decision, snap: Snapshot, facts: Facts) -> Callable[[], int] | None:
         """An interactive psql/mysql/sqlite3/redis-cli/mongosh against a protected

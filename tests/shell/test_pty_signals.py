@@ -101,6 +101,46 @@ def test_background_job_runs_and_is_reported_done(shell: Shell) -> None:
     t.prompt()
 
 
+def test_a_finished_job_is_reported_on_an_empty_line(shell: Shell) -> None:
+    t = shell()
+    t.run("false | true")
+    t.run("sleep 0.3 &")
+    time.sleep(0.6)
+    t.line("")  # runs nothing, but the job's end is said before the next prompt
+    t.expect(r"\[\d+\] done: sleep 0\.3\n")
+    t.prompt()
+    t.run('echo "ps=${PIPESTATUS[*]}"', "ps=1 0")  # the empty line kept what bash keeps
+
+
+def test_a_job_brought_back_and_interrupted_is_not_reported_done(shell: Shell) -> None:
+    t = shell()
+    t.line("sleep 105")
+    pid = _pid_of(t, r"sleep 105")
+    t.send(CTRL_Z)
+    t.expect_exact("[1] stopped: sleep 105")
+    t.prompt()
+    t.line("fg")
+    t.expect_exact("sleep 105")
+    time.sleep(0.3)
+    t.send(CTRL_Z)  # stopped again: said again
+    t.expect_exact("[1] stopped: sleep 105")
+    t.prompt()
+    t.run("bg", "sleep 105 &")
+    t.line("fg")
+    t.expect_exact("sleep 105")
+    time.sleep(0.3)
+    t.send(CTRL_C)
+    t.prompt()
+    for _ in range(50):
+        if not _alive(pid):
+            break
+        time.sleep(0.05)
+    assert not _alive(pid)
+    t.run('echo "after=$?"', "after=130")
+    assert "done: sleep 105" not in t.text
+    assert t.text.count("stopped: sleep 105") == 2
+
+
 def test_ctrl_z_fg_bg_jobs(shell: Shell) -> None:
     t = shell()
     t.line("sleep 103")
