@@ -2,7 +2,8 @@
 
 Each line the client would read is edited here first: multi-line SQL (Enter
 inserts a newline until the statement is complete; Alt-Enter always does),
-history per target in the XDG state dir (`$XDG_STATE_HOME/guardsh/clients/`),
+history per target in the XDG state dir (`$XDG_STATE_HOME/guardsh/clients/`,
+never a line with a password: `passwords.py`),
 the client's prompt after the environment badge. What the client writes
 while the user edits (type-ahead during a long query, NOTIFY, pub/sub) is
 printed above the prompt; when the client turns echo off (a password prompt)
@@ -15,7 +16,7 @@ import asyncio
 import contextlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from prompt_toolkit import PromptSession
@@ -47,14 +48,36 @@ def history_path(kind: str, label: str, environ: dict[str, str] | None = None) -
     return os.path.join(state, "guardsh", "clients", f"{kind}-{safe}")
 
 
-def open_history(path: str) -> History:
-    """A 0600 history file in a 0700 folder; in memory when that fails."""
+def open_history(path: str, keep: Callable[[str], bool] | None = None) -> History:
+    """A 0600 history file in a 0700 folder; in memory when that fails.
+    `keep(line)` False: the line is remembered nowhere (a password)."""
+    inner: History
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        inner = FileHistory(path)
     except OSError:
-        return InMemoryHistory()
-    return FileHistory(path)
+        inner = InMemoryHistory()
+    return inner if keep is None else _Kept(inner, keep)
+
+
+class _Kept(History):
+    """A history that does not take the lines `keep` refuses."""
+
+    def __init__(self, inner: History, keep: Callable[[str], bool]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.keep = keep
+
+    def load_history_strings(self) -> Iterable[str]:
+        return self.inner.load_history_strings()
+
+    def store_string(self, string: str) -> None:
+        self.inner.store_string(string)
+
+    def append_string(self, string: str) -> None:
+        if self.keep(string):
+            super().append_string(string)
 
 
 class Attach:
@@ -67,9 +90,16 @@ class Attach:
 
 
 class Editor:
-    def __init__(self, complete: Callable[[str], bool], *, color: bool = True) -> None:
+    def __init__(
+        self,
+        complete: Callable[[str], bool],
+        *,
+        color: bool = True,
+        keep: Callable[[str], bool] | None = None,
+    ) -> None:
         self.complete = complete
         self.color = color
+        self.keep = keep  # which lines the history may hold
         self.sessions: dict[str, PromptSession[str]] = {}
         self.saved = ""  # a line given back when the client took the terminal
         self.after = b""  # output that came as the editor stopped
@@ -78,7 +108,7 @@ class Editor:
         s = self.sessions.get(history)
         if s is None:
             s = PromptSession(
-                history=open_history(history) if history else InMemoryHistory(),
+                history=open_history(history, self.keep) if history else InMemoryHistory(),
                 key_bindings=self._keys(),
                 multiline=True,
                 enable_suspend=False,

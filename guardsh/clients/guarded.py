@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from guardsh.clients import editor as ed
-from guardsh.clients import targets
+from guardsh.clients import passwords, targets
 from guardsh.clients.kinds import Kind
 from guardsh.clients.proxy import READ, Pty, Screen, cooked, raw_terminal, write_out
 from guardsh.clients.session import Guard, Place
@@ -98,7 +98,9 @@ class GuardedClient:
         self.batch = kind.mode == "batch"
         self.mark = f"guardsh-ready-{secrets.token_hex(6)}"
         self.screen = Screen(self.mark.encode() if self.batch else None)
-        self.editor = ed.Editor(guard.complete, color=color)
+        self.editor = ed.Editor(
+            guard.complete, color=color, keep=lambda line: not passwords.spans(kind.name, line)
+        )
         self.busy = False
         self.sent_at = 0.0
         self.token: int | None = None

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from guardsh.clients import targets
+from guardsh.clients import passwords, targets
 from guardsh.clients.kinds import Kind
 from guardsh.clients.statements import Grammar
 from guardsh.model import (
@@ -107,7 +107,26 @@ class Guard:
         return self.grammar.complete(text)
 
     def judge(self, text: str) -> Decision:
-        """What running `text` in the client requires. Never raises."""
+        """What running `text` in the client requires. Never raises. The
+        decision shows passwords in `text` as `***` (its line, the findings'
+        details), for the card and the audit trail."""
+        d = self._judge(text)
+        where = passwords.spans(self.kind.name, text.rstrip())
+        if not where:
+            return d
+        start = len(self.argv_program()) + 2
+        line, edits = passwords.redact(d.line, [(start + a, start + b) for a, b in where])
+        findings = tuple(
+            dataclasses.replace(
+                f,
+                evidence=passwords.remap(f.evidence, edits),
+                detail=passwords.redact(f.detail, passwords.spans(self.kind.name, f.detail))[0],
+            )
+            for f in d.findings
+        )
+        return dataclasses.replace(d, line=line, findings=findings)
+
+    def _judge(self, text: str) -> Decision:
         from guardsh.pipeline import check
 
         context = [*self.switches, *self.settings.values()]

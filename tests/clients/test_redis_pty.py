@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -91,3 +92,26 @@ def test_typed_ahead_keys_do_not_answer_the_card(
     t.expect_exact("not sent")
     prompt(t, r.port)
     assert r.cli("GET", "guard:ahead") == "kept"
+
+
+def test_auth_stays_out_of_history_and_audit(
+    client: Start, redis_server: RedisServer, tmp_path: Path, audit_log: Path
+) -> None:
+    r = redis_server
+    t = client([r.cli_path, "-h", r.host, "-p", str(r.port)],
+               policy=prod_policy(tmp_path / "p.yaml", ports=(r.port,)))  # fmt: skip
+    prompt(t, r.port)
+    t.line("AUTH alice hunter2-pw")
+    t.expect_exact("(error)")
+    prompt(t, r.port)
+    t.line("GET guard:nothing")
+    t.expect_exact("(nil)")
+    prompt(t, r.port)
+    t.send("\x04")
+    t.child.expect(pexpect.EOF, timeout=10)
+    state = Path(os.environ["XDG_STATE_HOME"]) / "guardsh" / "clients"
+    saved = "".join(p.read_text() for p in state.iterdir())
+    assert "GET guard:nothing" in saved and "hunter2" not in saved
+    lines = [str(r.get("line")) for r in audit_records(audit_log)]
+    assert "redis-cli> AUTH alice ***" in lines
+    assert not [ln for ln in lines if "hunter2" in ln]

@@ -179,3 +179,12 @@ def test_the_evidence_is_the_statement_that_does_it(policy: Policy, text: str, m
     d = g.judge(text)
     assert d.line == f"psql> {text}"
     assert "|".join(f.evidence.text(d.line) for f in d.findings) == marked
+
+
+def test_passwords_are_hidden_in_the_decision(policy: Policy) -> None:
+    r = Guard(kinds.REDIS, ["redis-cli", "-h", "db.prod.internal"], snap(), policy, Facts())
+    d = r.judge("CONFIG SET requirepass s3cret")
+    assert d.line == "redis-cli> CONFIG SET requirepass ***"
+    assert [f.detail for f in d.findings] == ["CONFIG SET requirepass ***"]
+    assert all(f.evidence.end <= len(d.line) for f in d.findings)
+    assert r.judge("AUTH alice s3cret").line == "redis-cli> AUTH alice ***"
