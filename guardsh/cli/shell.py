@@ -7,6 +7,7 @@ the analyzers load in the background after the first prompt is drawn.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -49,11 +50,14 @@ def start(login: bool) -> int:
     env["GUARDSH_LEVEL"] = str(int(env.get("GUARDSH_LEVEL", "0") or 0) + 1)
     shell = BackingShell(login=login, env=env, rc=rc_path(), interactive=os.isatty(0))
     shell.start()
+    signals.hang_up_with(shell.pid)
     try:
         from guardsh.shell.repl import Repl
 
         repl = Repl(shell, load_policy, tty=sys.stdout.isatty())
         return repl.run()
+    except signals.HangUp:
+        return 128 + signal.SIGHUP
     finally:
         shell.close()
 

@@ -5,8 +5,10 @@ The front end, the backing bash and the running command share the terminal's
 foreground process group, so a Ctrl-C reaches all three: the command dies,
 bash runs its trap (and abandons the rest of the line), and the front end
 must simply not care. Ctrl-Z is ignored by the front end (there is no one to
-resume it); `-c` forwards hangups and terminations to its child and leaves
-the world with the child's own status, death by signal included.
+resume it); a hangup (the terminal closed) goes on to the backing bash, which
+hangs up its jobs, and ends the session; `-c` forwards hangups and
+terminations to its child and leaves the world with the child's own status,
+death by signal included.
 """
 
 from __future__ import annotations
@@ -61,6 +63,28 @@ def _restore(old: dict[signal.Signals, Handler]) -> None:
 def session() -> None:
     """Front end of an interactive session: never stop on Ctrl-Z or tty access."""
     _set(SESSION_IGNORED, signal.SIG_IGN)
+
+
+class HangUp(BaseException):
+    """The terminal hung up: the session ends. A BaseException, as SystemExit
+    is, so that no `except Exception` on the way keeps the session alive."""
+
+
+def hang_up_with(pid: int) -> None:
+    """Interactive session: when the terminal hangs up (SIGHUP: the window
+    closed, the ssh connection dropped), pass the hangup to the backing bash,
+    which hangs up its jobs and continues the stopped ones before it exits,
+    as bash does on its own SIGHUP; then leave (HangUp). A second hangup
+    during the way out is ignored."""
+
+    def hang_up(sig: int, frame: FrameType | None) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGHUP)
+        raise HangUp
+
+    _set((signal.SIGHUP,), hang_up)
 
 
 @contextlib.contextmanager

@@ -122,8 +122,11 @@ class Repl:
             return self._loop()
         except ShellExited as e:
             return e.status
+        except signals.HangUp:
+            self._hang_up_jobs(running=True)  # the terminal is gone: as bash does on SIGHUP
+            raise
         finally:
-            self._hangup_stopped()
+            self._hang_up_jobs(running=False)
             self.shell.close()
             self.recorder.close()
             if self.tty:
@@ -163,11 +166,15 @@ class Repl:
             return True
         return False
 
-    def _hangup_stopped(self) -> None:
-        """Stopped jobs would stay stopped forever: hang them up and continue them."""
+    def _hang_up_jobs(self, *, running: bool) -> None:
+        """Stopped jobs would stay stopped forever: hang them up and continue
+        them. When the terminal hung up, the running ones too (bash's
+        hangup_all_jobs; a `disown`ed job is not in the list, as in bash).
+        Each job is a process group of its own, led by the pid `jobs` lists."""
         for j in self.state.jobs:
-            if j.state.startswith("Stopped"):
-                for sig in (signal.SIGHUP, signal.SIGCONT):
+            stopped = j.state.startswith("Stopped")
+            if stopped or (running and j.state.startswith("Running")):
+                for sig in (signal.SIGHUP, signal.SIGCONT) if stopped else (signal.SIGHUP,):
                     with contextlib.suppress(OSError):
                         os.killpg(j.pid, sig)
 

@@ -148,6 +148,21 @@ class Term:
             else 128 + (self.child.signalstatus or 0)
         )
 
+    def hang_up(self, timeout: float = 10.0) -> int | None:
+        """Close the terminal (its master side), as closing the window or a
+        dropped ssh connection does; the shell's wait status, or None when it
+        is still running after `timeout`."""
+        proc = self.child.ptyproc
+        proc.fileobj.close()
+        proc.closed = True
+        self.child.closed = True
+        deadline = time.monotonic() + timeout
+        while proc.isalive():
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+        return int(proc.status)
+
     def close(self) -> None:
         if self.child.isalive():
             self.child.terminate(force=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -139,6 +141,31 @@ def test_a_job_brought_back_and_interrupted_is_not_reported_done(shell: Shell) -
     t.run('echo "after=$?"', "after=130")
     assert "done: sleep 105" not in t.text
     assert t.text.count("stopped: sleep 105") == 2
+
+
+def test_closing_the_terminal_hangs_up_the_jobs(shell: Shell) -> None:
+    t = shell()
+    secs = f"555.{os.getpid()}"  # this run's own, whatever an earlier run left behind
+    t.run(f"sleep {secs} &")
+    running = _pid_of(t, rf"sleep {secs}")
+    t.line(f"sleep 1{secs}")
+    stopped = _pid_of(t, rf"sleep 1{secs}")
+    t.send(CTRL_Z)
+    t.prompt()
+    try:
+        status = t.hang_up()  # the window closes: SIGHUP to the front end
+        assert status is not None, "guardsh must leave when its terminal hangs up"
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 129, status
+        for pid in (running, stopped):
+            for _ in range(100):
+                if not _alive(pid):
+                    break
+                time.sleep(0.05)
+            assert not _alive(pid), f"a job outlived its terminal: {pid}"
+    finally:
+        for pid in (running, stopped):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_ctrl_z_fg_bg_jobs(shell: Shell) -> None:
