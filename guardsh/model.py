@@ -7,6 +7,7 @@ no session object, no terminal, no I/O.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,6 +179,18 @@ class Finding:
     detail: str = ""  # plain words: "DROP TABLE users"
     environment: str | None = None  # filled by locate
     program: str = ""  # the invocation it came from (`psql`), for `match: programs`
+
+    def what_and_where(self) -> str:
+        """What it does and where, naming the target once: "kubectl delete
+        namespace/payments on k8s:prod-eu/payments", and just the detail when
+        it names the target itself ("DROP TABLE users on prod-db.internal/app")."""
+        what = self.detail or " ".join(p for p in (self.action, self.object) if p)
+        label = self.target.label()
+        bare = label.partition(":")[2] or label
+        names = "|".join(re.escape(n) for n in {label, bare})
+        if re.search(rf" on (?:{names})(?![\w./-])", what):
+            return what
+        return f"{what} on {label}"
 
     def as_json(self, line: str) -> dict[str, Any]:
         return {

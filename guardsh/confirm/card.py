@@ -3,8 +3,8 @@
 Built as a list of (style, text) fragments, the form prompt_toolkit prints,
 without importing it: the card is plain data, testable as text. Content, in
 order: the environment and target; the command line with each evidence span
-marked by carets; the findings in plain words ("DROP TABLE users on
-db:prod-db.internal/app — production"); the rule ids with their messages;
+marked by carets; the findings in plain words, the target named once ("DROP
+TABLE users on prod-db.internal/app — production"); the rule ids with their messages;
 the dry-run results (a list of lines filled by `confirm/dryrun.py` when that
 lands); and what is required to run it.
 """
@@ -50,11 +50,9 @@ def short_env(name: str | None) -> str:
 
 def plain_words(f: Finding) -> str:
     """One finding as a sentence: what, on which target, in which environment."""
-    what = f.detail or " ".join(p for p in (f.action, f.object) if p)
-    where = f.target.label()
     env = f" — {f.environment}" if f.environment else ""
     tags = f" [{', '.join(sorted(f.tags))}]" if f.tags else ""
-    return f"{what} on {where}{env} ({f.severity}){tags}"
+    return f"{f.what_and_where()}{env} ({f.severity}){tags}"
 
 
 def requirement_text(decision: Decision) -> str:

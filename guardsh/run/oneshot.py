@@ -40,8 +40,7 @@ def refusal(decision: Any, why: str, source: str = "") -> str:
     ]
     for f in decision.findings:
         at = f"{source or 'line'} {_line_of(decision.line, f.evidence.start)}: " if multi else ""
-        what = f.detail or f"{f.action} {f.object or ''}".strip()
-        lines.append(f"guardsh:   {at}{what} on {f.target.label()} — {f.environment} ({f.action})")
+        lines.append(f"guardsh:   {at}{f.what_and_where()} — {f.environment} ({f.action})")
     lines.extend(f"guardsh: {m}" for m in v.messages)
     lines.append("guardsh: nothing was run.")
     return "\n".join(lines) + "\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from guardsh.confirm.card import as_text, card, color_of, requirement_text
 from guardsh.model import Decision, Finding, Requirement, Severity, Span, Target, Verdict
 
@@ -46,6 +48,37 @@ def test_card_says_where_what_and_why() -> None:
     assert "  • DROP TABLE users on db:prod-db.internal/app — production (high)" in lines
     assert "  rule production-high: This destroys something in production." in lines
     assert lines[-1].startswith("━━ type `users` to run it ━")
+
+
+def test_the_target_is_named_once() -> None:
+    """The SQL analyzers put the target in their own words already."""
+    named = drop()
+    f = named.findings[0]
+    f = dataclasses.replace(f, detail="DROP TABLE users on prod-db.internal/app")
+    text = as_text(card(dataclasses.replace(named, findings=(f,))))
+    assert "  • DROP TABLE users on prod-db.internal/app — production (high)\n" in text
+    assert "on db:" not in text
+
+
+def test_what_and_where() -> None:
+    f = drop().findings[0]
+    kube = Target("kube", (("kube_context", "prod-eu"), ("kube_namespace", "payments")))
+    host = Target("local", (("hostname", "prod"),))
+    cases = [
+        (f, "DROP TABLE users on db:prod-db.internal/app"),
+        (dataclasses.replace(f, detail=""), "sql.drop_table users on db:prod-db.internal/app"),
+        (dataclasses.replace(f, detail="DROP TABLE users on db:prod-db.internal/app"),
+         "DROP TABLE users on db:prod-db.internal/app"),
+        (dataclasses.replace(f, detail="vacuumdb on prod-db.internal/app: exclusive locks"),
+         "vacuumdb on prod-db.internal/app: exclusive locks"),
+        (dataclasses.replace(f, target=kube, detail="kubectl delete namespace/payments"),
+         "kubectl delete namespace/payments on k8s:prod-eu/payments"),
+        # a near miss is not the target: "on production" does not name host `prod`
+        (dataclasses.replace(f, target=host, detail="rm -rf /srv on production"),
+         "rm -rf /srv on production on host:prod"),
+    ]  # fmt: skip
+    for finding, said in cases:
+        assert finding.what_and_where() == said
 
 
 def test_dry_run_slot() -> None:

@@ -73,6 +73,15 @@ def test_command_not_found_is_127() -> None:
     assert b"not found" in out.stderr
 
 
+def test_the_refusal_names_the_target_once() -> None:
+    out = guardsh("-c", "psql postgres://prod-db.internal/app -c 'DROP TABLE users'")
+    assert out.returncode == 126
+    err = out.stderr.decode()
+    said = "guardsh:   DROP TABLE users on prod-db.internal/app — production (sql.drop_table)"
+    assert said + "\n" in err
+    assert "on db:" not in err
+
+
 def test_no_terminal_refusal_is_126_and_names_the_rule(tmp_path: Path) -> None:
     target = tmp_path / "data"
     target.mkdir()
