@@ -1,5 +1,5 @@
-""""Changed since your previous command": said before the next command and
-its card, and only for what this terminal did not do itself."""
+"""The "changed since your previous command" notices: said before the next
+command and its card, and only for what this terminal did not do itself."""
 
 from __future__ import annotations
 
@@ -30,9 +30,7 @@ def _kubeconfig(path: Path, ctx: str) -> None:
     )
 
 
-def test_a_context_switched_elsewhere_is_said_before_the_card(
-    shell: Shell, tmp_path: Path
-) -> None:
+def test_a_context_switched_elsewhere_is_said_before_the_card(shell: Shell, tmp_path: Path) -> None:
     cfg = tmp_path / "kubeconfig"
     _kubeconfig(cfg, "dev-local")
     t = shell(KUBECONFIG=str(cfg))
