@@ -105,6 +105,8 @@ class Target:
         if self.kind == "db":
             host = get("db_host") or "local"
             name = get("db_name")
+            if name and name.startswith("/"):  # a database file: host:path, as scp writes it
+                return f"db:{host}:{name}"
             return f"db:{host}/{name}" if name else f"db:{host}"
         if self.kind == "ssh":
             return f"ssh:{get('ssh_host') or '?'}"

@@ -29,6 +29,7 @@ from prompt_toolkit.output import ColorDepth
 Fragments = list[tuple[str, str]]
 
 LINE, INTERRUPT, EOF, EXITED, RELEASE = "line", "interrupt", "eof", "exited", "release"
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]")  # not ESC, tab, newline
 ANSI_STRIP = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]"
 )
@@ -132,6 +133,10 @@ class Editor:
         def _newline(event: KeyPressEvent) -> None:
             event.current_buffer.insert_text("\n")
 
+        @kb.add("c-z")
+        def _ignore(event: KeyPressEvent) -> None:
+            """Ctrl-Z: neither a suspend nor a `^Z` in the statement."""
+
         @kb.add("c-c")
         def _interrupt(event: KeyPressEvent) -> None:
             event.app.exit(result="\x00" + INTERRUPT)
@@ -230,10 +235,25 @@ def _write(data: bytes) -> None:
 
 def ansi(text: bytes) -> Fragments:
     """The client's prompt bytes as fragments (its colors kept)."""
-    shown = text.decode("utf-8", "replace")
-    shown = shown[shown.rfind("\r") + 1 :]  # what a carriage return left visible
+    shown = last_line(text.decode("utf-8", "replace"))
     shown = _NOT_SGR.sub("", shown)  # colors stay; modes and cursor moves go
+    shown = CONTROLS.sub("", shown)  # SI/SO of a terminal's sgr0, readline's \001 \002
     return list(to_formatted_text(ANSI(shown)))  # type: ignore[arg-type]
+
+
+def last_line(text: str) -> str:
+    """What a carriage return (or a move to column 1, as mongosh's prompt
+    starts) left of the line: the text after the last one."""
+    starts = list(_LINE_START.finditer(text))
+    return text[starts[-1].end() :] if starts else text
+
+
+_LINE_START = re.compile(r"\r|\x1b\[1?G")
+
+
+def visible(text: str) -> str:
+    """What of a client's output shows on screen as characters."""
+    return CONTROLS.sub("", ANSI_STRIP.sub("", text))
 
 
 _NOT_SGR = re.compile(

@@ -61,6 +61,12 @@ class Audit(Protocol):
     def blocks(self) -> bool: ...
 
 
+def prompt_shown(tail: bytes) -> bool:
+    """The client's last partial line shows something: its prompt, not a
+    color change or charset switch written ahead of the next line."""
+    return bool(ed.visible(tail.decode("utf-8", "replace")).strip())
+
+
 def badge(place: Place, color: bool) -> ed.Fragments:
     """`[PROD] db:prod-db.internal/app ` in the environment's color."""
     c = color_of(place.color) if color else None
@@ -177,7 +183,7 @@ class GuardedClient:
             return False
         if self.batch:
             return self.screen.ready
-        return bool(self.screen.tail.strip()) and not self.screen.expect
+        return prompt_shown(self.screen.tail) and not self.screen.expect
 
     def _quiet_left(self) -> float | None:
         if not self._idle():
@@ -220,7 +226,7 @@ class GuardedClient:
 
     def _prompt_text(self) -> str:
         text = self._prompt_bytes().decode("utf-8", "replace")
-        return ed.ANSI_STRIP.sub("", text[text.rfind("\r") + 1 :])
+        return ed.visible(ed.last_line(text))
 
     def _while_editing(self) -> tuple[bytes, str | None]:
         data = self.pty.read()
@@ -366,7 +372,7 @@ class GuardedClient:
     def _track(self) -> None:
         if not self.busy:
             return
-        done = self.screen.ready if self.batch else bool(self.screen.tail.strip())
+        done = self.screen.ready if self.batch else prompt_shown(self.screen.tail)
         if done and not self.screen.expect:
             self._finish()
 

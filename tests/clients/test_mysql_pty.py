@@ -52,3 +52,18 @@ def test_drop_guarded_use_followed(
     assert m.sql("SHOW TABLES", db="shop") == ""
     t.line("quit")
     t.child.expect(pexpect.EOF, timeout=10)
+
+
+def test_the_prompt_has_no_control_characters(
+    client: Start, mariadb_server: MariaServer, tmp_path: Path
+) -> None:
+    m = mariadb_server
+    m.sql("CREATE DATABASE IF NOT EXISTS other")
+    # TERM=screen (tmux, screen): the client's sgr0 ends with SI, shown as `^O`
+    t = client([m.client, "-h", m.host, "-P", str(m.port), "-u", "root", "other"],
+               policy=prod_policy(tmp_path / "p.yaml", ports=(m.port,)), TERM="screen")  # fmt: skip
+    prompt(t, m.port, "other")
+    t.line("SELECT 1 AS one;")
+    t.expect_exact("1 row in set")
+    prompt(t, m.port, "other")
+    assert "^O" not in t.text  # SI itself, in the output, the terminal obeys

@@ -15,7 +15,7 @@ import pytest
 
 from tests.clients.conftest import Start, audit_records, prod_policy
 from tests.servers import PgServer
-from tests.shell.term import CTRL_C, Term
+from tests.shell.term import CTRL_C, CTRL_Z, Term
 
 pytestmark = [pytest.mark.pty, pytest.mark.server]
 
@@ -366,3 +366,17 @@ def test_guardsh_c_records_the_start_in_the_client_s_environment(
     t.child.expect(pexpect.EOF, timeout=10)
     start = [(r["phase"], r["environment"]) for r in audit_records(audit_log) if r["line"] == line]
     assert start == [("intent", "production"), ("result", "production")]
+
+
+def test_ctrl_z_is_ignored(client: Start, pg_server: PgServer, app_db: str, tmp_path: Path) -> None:
+    t = client(
+        psql_argv(pg_server, app_db),
+        policy=prod_policy(tmp_path / "p.yaml", ports=(pg_server.port,)),
+    )
+    prompt(t, "PROD", app_db)
+    t.send(CTRL_Z)
+    time.sleep(0.2)
+    t.line("SELECT 3 AS three;")
+    t.expect(r"three\s+-+\s+3")
+    prompt(t, "PROD", app_db)
+    assert "^Z" not in t.text and "->" not in t.text

@@ -188,3 +188,8 @@ def test_passwords_are_hidden_in_the_decision(policy: Policy) -> None:
     assert [f.detail for f in d.findings] == ["CONFIG SET requirepass ***"]
     assert all(f.evidence.end <= len(d.line) for f in d.findings)
     assert r.judge("AUTH alice s3cret").line == "redis-cli> AUTH alice ***"
+
+
+def test_a_database_file_is_labelled_host_colon_path(policy: Policy) -> None:
+    g = Guard(kinds.SQLITE, ["sqlite3", "/data/x.db"], snap(), policy, Facts())
+    assert g.place().label == "db:localhost:/data/x.db"

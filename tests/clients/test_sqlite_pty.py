@@ -22,7 +22,7 @@ needs_sqlite = pytest.mark.skipif(
 
 
 def prompt(t: Term, path: Path) -> None:
-    t.expect(re.compile(rf"\[PROD\] db:[^ ]*/{re.escape(str(path))} sqlite>"))
+    t.expect(re.compile(rf"\[PROD\] db:localhost:{re.escape(str(path))} sqlite>"))
     time.sleep(0.1)
 
 
