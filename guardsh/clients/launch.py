@@ -48,6 +48,7 @@ REFUSED = 126
 _ARGV_WRAPPERS = frozenset({"sudo", "doas", "env", "command", "exec", "nice", "ionice", "time"})
 _SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash", "mksh"})  # `-c STRING`
 _SU = frozenset({"su", "runuser"})  # `-c STRING` / `--command STRING`
+_RESETS = frozenset({"sudo", "doas", "env"})  # may run the client with a fresh environment
 _SU_VALUE = frozenset({"-g", "-G", "-s", "-u", "-w", "--group", "--supp-group", "--shell",
                        "--user", "--whitelist-environment"})  # fmt: skip
 # A command string that is one client command: assignments with plain values,
@@ -211,6 +212,11 @@ def client_argv(
         return out, at
     at = next((i for i, a in enumerate(argv) if os.path.basename(a) in kind.programs), 0)
     out[at + 1 : at + 1] = list(kind.flags)
+    if env and any(os.path.basename(a) in _RESETS for a in argv[:at]):
+        # sudo, doas and `env -i` start the client from a fresh environment: without
+        # EDITRC mysql's libedit takes the terminal raw and every key passes unseen
+        out[at:at] = ["env", *(f"{k}={v}" for k, v in env.items())]
+        at += 1 + len(env)
     return out, at
 
 

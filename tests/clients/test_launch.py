@@ -115,6 +115,11 @@ def test_client_argv_turns_line_editing_off() -> None:
          ["su", "--command=EDITRC='/tmp/e r' mysql shop", "bob"]),
         (kinds.PSQL, ["/usr/bin/time", "-v", "psql", "app"], {},
          ["/usr/bin/time", "-v", "psql", "-n", "app"]),
+        (kinds.MYSQL, ["sudo", "-u", "bob", "mysql", "shop"], {"EDITRC": "/tmp/e"},
+         ["sudo", "-u", "bob", "env", "EDITRC=/tmp/e", "mysql", "shop"]),
+        (kinds.REDIS, ["env", "-i", "redis-cli"], {"TERM": "dumb"},
+         ["env", "-i", "env", "TERM=dumb", "redis-cli"]),
+        (kinds.MYSQL, ["nice", "mysql"], {"EDITRC": "/tmp/e"}, ["nice", "mysql"]),
     ],
 )  # fmt: skip
 def test_client_argv_reaches_into_a_command_string(

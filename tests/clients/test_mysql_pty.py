@@ -67,3 +67,20 @@ def test_the_prompt_has_no_control_characters(
     t.expect_exact("1 row in set")
     prompt(t, m.port, "other")
     assert "^O" not in t.text  # SI itself, in the output, the terminal obeys
+
+
+def test_a_fresh_environment_keeps_the_line_editor_off(
+    client: Start, mariadb_server: MariaServer, tmp_path: Path
+) -> None:
+    m = mariadb_server
+    m.sql("DROP DATABASE IF EXISTS fresh; CREATE DATABASE fresh; CREATE TABLE fresh.t (id INT)")
+    # `env -i` (and sudo's env_reset) drop EDITRC: libedit would take every key unseen
+    argv = ["env", "-i", "TERM=xterm", m.client, "-h", m.host, "-P", str(m.port), "-u", "root"]
+    t = client([*argv, "fresh"], policy=prod_policy(tmp_path / "p.yaml", ports=(m.port,)))
+    prompt(t, m.port, "fresh")
+    t.line("DROP TABLE t;")
+    t.expect_exact("Type `t` to run it:")
+    time.sleep(0.1)
+    t.send(CTRL_C)
+    t.expect_exact("not sent")
+    assert m.sql("SHOW TABLES", db="fresh") == "t"
