@@ -24,6 +24,10 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 PROTOCOL = 1
 _absent = False  # set when no server answered the last `run`
@@ -31,7 +35,7 @@ REPLY_TIMEOUT = 30.0  # the server analyzes a 10,000-line script in well under a
 MAX_REPLY = 1 << 20
 
 
-def runtime_dir(environ: os._Environ[str] | dict[str, str]) -> str:
+def runtime_dir(environ: Mapping[str, str]) -> str:
     """Where this user's server socket lives: GUARDSH_RUNTIME_DIR, else
     $XDG_RUNTIME_DIR/guardsh, else /tmp/guardsh-UID."""
     explicit = environ.get("GUARDSH_RUNTIME_DIR")

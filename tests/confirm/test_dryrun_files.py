@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -123,21 +125,27 @@ def test_the_walk_stops_at_its_time_bound(tmp_path: Path) -> None:
     assert not cut.complete and cut.files < 30000
 
 
+@contextmanager
+def mounted(fstype: str, source: str, mnt: Path) -> Iterator[Path]:
+    """`mount -t fstype source mnt` for the test; skipped where mounting is not allowed."""
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", fstype, source, str(mnt)], capture_output=True,
+                      check=False).returncode != 0:  # fmt: skip
+        pytest.skip(f"mounting {fstype} is not permitted here (needs root, no container limits)")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+
+
 def test_a_nested_mount_is_named(tmp_path: Path) -> None:
     data = tree(tmp_path)
-    mnt = data / "a" / "mnt"
-    mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "none", str(mnt)], capture_output=True,
-                      check=False).returncode != 0:  # fmt: skip
-        pytest.skip("mounting a tmpfs is not permitted here (needs root, no container limits)")
-    try:
+    with mounted("tmpfs", "none", data / "a" / "mnt") as mnt:
         (mnt / "on-mount.txt").write_bytes(b"m" * 3)
         r = one(dry("rm -rf data", cwd=tmp_path)[1], "fs.delete_recursive")
         assert r.data["total"]["mounts"] == [str(mnt)]
         assert f"crosses the mount point {mnt}: that filesystem's files go too" in r.lines
         assert r.data["total"]["files"] == 6
-    finally:
-        subprocess.run(["umount", str(mnt)], check=True)
 
 
 def test_a_listing_refused_halfway_is_counted_not_raised() -> None:
@@ -149,16 +157,9 @@ def test_a_listing_refused_halfway_is_counted_not_raised() -> None:
 
 def test_kernel_filesystems_are_named_not_walked(tmp_path: Path) -> None:
     data = tree(tmp_path)
-    mnt = data / "a" / "kernel"
-    mnt.mkdir()
-    if subprocess.run(["mount", "-t", "proc", "proc", str(mnt)], capture_output=True,
-                      check=False).returncode != 0:  # fmt: skip
-        pytest.skip("mounting proc is not permitted here (needs root, no container limits)")
-    try:
+    with mounted("proc", "proc", data / "a" / "kernel") as mnt:
         assert str(mnt) in files.pseudo_mounts()
         r = one(dry("rm -rf data", cwd=tmp_path)[1], "fs.delete_recursive")
         assert r.data["total"]["mounts"] == [str(mnt)]
         assert f"crosses {mnt}, a kernel filesystem (not counted)" in r.lines
         assert r.data["total"]["files"] == 5  # the tree's own files, none from /proc
-    finally:
-        subprocess.run(["umount", str(mnt)], check=True)
